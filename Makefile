@@ -1,0 +1,68 @@
+# pvrecover: guest and host kernel modules, QEMU patches, tests.
+#
+#   make          build the kernel modules against Debian's headers
+#   make check    every test (installs dependencies and builds QEMU first)
+#   make demo     the main scenario inside QEMU, with a timeline
+#   make lint     checkpatch (kernel and QEMU), W=1 -Werror, sparse
+#
+# KVER selects the Debian kernel (default: the newest one with headers under
+# /lib/modules); it is never the running kernel.
+
+SHELL := /bin/sh
+TOP := $(CURDIR)
+B := $(TOP)/build
+KVER ?= $(shell $(TOP)/scripts/kver.sh 2>/dev/null)
+KDIR = /lib/modules/$(KVER)/build
+PYTHON ?= python3
+
+GUEST := $(TOP)/guest/pvrecover
+GUEST_KO := $(GUEST)/pvrecover.ko
+INITRD := $(B)/guest/initramfs.cpio.gz
+UAPI := $(TOP)/include/uapi
+KERNEL_SOURCES = $(wildcard $(GUEST)/*.[ch]) $(UAPI)/linux/virtio_pvrecover.h
+
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
+	-fsanitize=address,undefined -fno-sanitize-recover=all \
+	-I$(UAPI) -I$(TOP)/tests/unit -I$(GUEST)
+UNIT_BINS := $(B)/unit/test_notice $(B)/unit/fuzz_notice
+
+.PHONY: all modules setup qemu initramfs unit check demo lint clean
+
+all: modules
+
+setup:
+	@$(TOP)/scripts/setup.sh
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(GUEST) modules
+
+qemu: setup
+	@$(TOP)/scripts/build-qemu.sh
+
+initramfs: modules
+	@mkdir -p $(dir $(INITRD))
+	$(TOP)/tests/harness/mkinitramfs.sh $(KVER) $(GUEST_KO) $(INITRD)
+
+$(B)/unit/%: $(TOP)/tests/unit/%.c $(GUEST)/notice.c $(GUEST)/notice.h \
+		$(TOP)/tests/unit/kshim.h $(UAPI)/linux/virtio_pvrecover.h
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(GUEST)/notice.c
+
+unit: $(UNIT_BINS)
+
+# setup and qemu run first on their own: KVER is only known once the
+# Debian kernel packages are installed.
+check: setup qemu
+	@$(MAKE) --no-print-directory unit initramfs
+	@KVER=$(KVER) PVR_INITRD=$(INITRD) $(PYTHON) $(TOP)/tests/run.py $(TESTS)
+
+demo: setup qemu
+	@$(MAKE) --no-print-directory initramfs
+	@KVER=$(KVER) PVR_INITRD=$(INITRD) $(PYTHON) $(TOP)/tests/demo.py
+
+lint: setup
+	@$(TOP)/scripts/lint.sh
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(GUEST) clean
+	rm -rf $(B)/unit $(B)/guest $(B)/test-run

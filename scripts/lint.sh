@@ -1,0 +1,62 @@
+#!/bin/sh
+# Style and static checks; prints one line per check and fails if any does.
+#   - the kernel's checkpatch.pl --strict on the kernel sources and uapi
+#   - QEMU's checkpatch.pl on every patch of the series
+#   - a W=1 build of the modules with warnings as errors, under sparse
+#   - syntax of the shell and Python test tooling
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+b=$top/build
+kver=$("$top/scripts/kver.sh") || exit 1
+fail=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+report() {	# name status
+	if [ "$2" = 0 ]; then
+		echo "lint: ok   $1"
+	else
+		echo "lint: FAIL $1"
+		sed 's/^/    /' "$out" | tail -n 60
+		fail=1
+	fi
+}
+
+kernel_files=$(ls "$top"/guest/*/*.[ch] "$top"/host/*/*.[ch] \
+	"$top"/include/uapi/linux/*.h 2>/dev/null)
+# shellcheck disable=SC2086
+"$b/checkpatch/checkpatch.pl" --strict --no-tree --terse --show-types \
+	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $kernel_files >"$out" 2>&1
+report "checkpatch --strict (kernel)" $?
+
+"$top/scripts/build-qemu.sh" --source-only >"$out" 2>&1 &&
+for p in "$top"/qemu-patches/*.patch; do
+	[ -f "$p" ] || continue
+	"$b/qemu-src/scripts/checkpatch.pl" --no-color "$p" || exit 1
+done >"$out" 2>&1
+report "checkpatch (QEMU series)" $?
+
+for m in "$top"/guest/pvrecover "$top"/host/vhost-recover; do
+	[ -f "$m/Kbuild" ] || continue
+	make -s -C "/lib/modules/$kver/build" M="$m" clean >/dev/null 2>&1
+	make -s -C "/lib/modules/$kver/build" M="$m" W=1 C=2 CHECK=sparse \
+		KCFLAGS=-Werror modules >"$out" 2>&1
+	rc=$?
+	if [ $rc = 0 ] && grep -E 'warning:|error:' "$out" >/dev/null; then
+		rc=1
+	fi
+	report "W=1 -Werror + sparse ($(basename "$m"))" $rc
+done
+
+rc=0
+for s in "$top"/scripts/*.sh "$top"/tests/harness/*.sh "$top"/.ci/run; do
+	sh -n "$s" || rc=1
+done >"$out" 2>&1
+report "sh -n (scripts)" $rc
+
+python3 -m py_compile "$top"/tests/*.py "$top"/tests/*/*.py >"$out" 2>&1
+report "python syntax (tests)" $?
+find "$top/tests" -name __pycache__ -prune -exec rm -rf {} + 2>/dev/null
+
+exit $fail

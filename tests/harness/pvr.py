@@ -1,0 +1,343 @@
+"""Test harness: boot a guest under the patched QEMU and drive it.
+
+A Guest owns one QEMU process.  Its serial console (kernel log and an
+interactive busybox shell) is read by a thread into a transcript; tests wait
+for explicit markers in it with bounded timeouts.  QMP is JSON over a unix
+socket; events are collected by a second thread.  Nothing here sleeps to
+synchronise: every wait is for a marker, an event or a reply, with a bound.
+"""
+
+import base64
+import json
+import os
+import re
+import shlex
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(TOP, "build")
+QEMU = os.environ.get("PVR_QEMU", os.path.join(BUILD, "qemu", "qemu-system-x86_64"))
+FIRMWARE = ["/usr/share/seabios", "/usr/share/qemu", "/usr/lib/ipxe/qemu"]
+
+# Lines that mean the guest kernel is in trouble; any of them fails a test.
+KERNEL_TROUBLE = re.compile(r"(BUG: |Oops|WARNING: CPU|general protection|"
+                            r"Kernel panic|hung_task|soft lockup|"
+                            r"unreferenced object|Call Trace)")
+
+
+class TestFailure(Exception):
+    """An assertion about the system under test did not hold."""
+
+
+def check(cond, what):
+    if not cond:
+        raise TestFailure(what)
+
+
+def kver():
+    """The Debian kernel the tests boot: the one with headers installed."""
+    v = os.environ.get("KVER")
+    if v:
+        return v
+    for name in sorted(os.listdir("/lib/modules"), reverse=True):
+        if os.path.isdir(os.path.join("/lib/modules", name, "build")):
+            return name
+    raise TestFailure("no kernel with headers under /lib/modules")
+
+
+class Qmp:
+    """A minimal QMP client: commands in order, events collected."""
+
+    def __init__(self, path, log):
+        self.log = log
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.sock.connect(path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > deadline:
+                    raise TestFailure("QMP socket never appeared")
+                time.sleep(0.05)  # polling for the socket file, bounded
+        self.file = self.sock.makefile("rwb")
+        self.cond = threading.Condition()
+        self.events = []
+        self.replies = []
+        self.closed = False
+        greeting = json.loads(self.file.readline())
+        check("QMP" in greeting, "bad QMP greeting")
+        threading.Thread(target=self._reader, daemon=True).start()
+        self.cmd("qmp_capabilities")
+
+    def _reader(self):
+        try:
+            self._read_messages()
+        except (OSError, ValueError):
+            pass
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def _read_messages(self):
+        for line in self.file:
+            msg = json.loads(line)
+            with self.cond:
+                if "event" in msg:
+                    msg["_t"] = time.monotonic()
+                    self.events.append(msg)
+                    self.log("qmp event %s %s" % (msg["event"],
+                                                  json.dumps(msg.get("data"))))
+                else:
+                    self.replies.append(msg)
+                self.cond.notify_all()
+
+    def cmd_raw(self, name, timeout=30, **args):
+        msg = {"execute": name}
+        if args:
+            msg["arguments"] = args
+        self.log("qmp -> %s" % json.dumps(msg))
+        with self.cond:
+            self.file.write(json.dumps(msg).encode() + b"\n")
+            self.file.flush()
+            ok = self.cond.wait_for(lambda: self.replies or self.closed, timeout)
+            if not ok or not self.replies:
+                raise TestFailure("QMP %s: no reply within %ss" % (name, timeout))
+            reply = self.replies.pop(0)
+        self.log("qmp <- %s" % json.dumps(reply))
+        return reply
+
+    def cmd(self, name, timeout=30, **args):
+        reply = self.cmd_raw(name, timeout, **args)
+        if "error" in reply:
+            raise TestFailure("QMP %s failed: %s" % (name, reply["error"]["desc"]))
+        return reply["return"]
+
+    def wait_event(self, name, timeout, start=0, **match):
+        """Wait for event `name` whose data has the given values.
+
+        Only events at index >= start are considered; returns (index, event).
+        """
+        def find():
+            for i in range(start, len(self.events)):
+                ev = self.events[i]
+                if ev["event"] != name:
+                    continue
+                data = ev.get("data", {})
+                if all(data.get(k.replace("_", "-")) == v for k, v in match.items()):
+                    return i, ev
+            return None
+
+        with self.cond:
+            found = self.cond.wait_for(find, timeout)
+        if not found:
+            raise TestFailure("no QMP event %s %s within %ss" % (name, match, timeout))
+        return found
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class Guest:
+    """One guest: the patched QEMU, a Debian kernel, our initramfs."""
+
+    def __init__(self, name, devices, modules=("virtio_pci",), pvrecover=True,
+                 mem=512, append=""):
+        self.name = name
+        self.dir = workdir(name)
+        self.logf = open(os.path.join(self.dir, "log.txt"), "w")
+        self.t0 = time.monotonic()
+        self.console = ""
+        self.cond = threading.Condition()
+        self.seq = 0
+        self.exited = False
+        k = kver()
+        initrd = os.environ.get("PVR_INITRD",
+                                os.path.join(BUILD, "guest", "initramfs-%s.cpio.gz" % k))
+        qmp_path = os.path.join(self.dir, "qmp.sock")
+        if os.path.exists(qmp_path):
+            os.unlink(qmp_path)
+        cmdline = "console=ttyS0 panic=-1 pvr.modules=%s %s %s" % (
+            ",".join(modules), "" if pvrecover else "pvr.pvrecover=0", append)
+        argv = [QEMU, "-accel", "tcg", "-machine", "q35", "-cpu", "max",
+                "-m", str(mem), "-smp", "2", "-nodefaults", "-display", "none",
+                "-no-reboot", "-serial", "stdio",
+                "-kernel", "/boot/vmlinuz-%s" % k, "-initrd", initrd,
+                "-append", cmdline, "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
+        for fw in FIRMWARE:
+            argv += ["-L", fw]
+        argv += devices
+        self.log("argv %s" % " ".join(shlex.quote(a) for a in argv))
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        threading.Thread(target=self._reader, daemon=True).start()
+        self.qmp = Qmp(qmp_path, self.log)
+
+    # -- logging and the console transcript ---------------------------------
+
+    def now(self):
+        return time.monotonic() - self.t0
+
+    def log(self, text):
+        self.logf.write("%9.3f %s\n" % (self.now(), text))
+        self.logf.flush()
+
+    def _reader(self):
+        fd = self.proc.stdout.fileno()
+        while True:
+            data = os.read(fd, 4096)
+            if not data:
+                break
+            text = data.decode("utf-8", "replace").replace("\r", "")
+            with self.cond:
+                self.console += text
+                self.cond.notify_all()
+            for line in text.splitlines():
+                self.log("con %s" % line)
+        with self.cond:
+            self.exited = True
+            self.cond.notify_all()
+
+    def wait_console(self, pattern, timeout, start=0):
+        """Wait for regex `pattern` in the console from offset `start`.
+
+        Returns the match object (positions relative to the transcript).
+        """
+        rx = re.compile(pattern)
+        with self.cond:
+            m = None
+
+            def find():
+                nonlocal m
+                m = rx.search(self.console, start)
+                return m is not None or self.exited
+            self.cond.wait_for(find, timeout)
+        if m is None:
+            raise TestFailure("console: no /%s/ within %ss" % (pattern, timeout))
+        return m
+
+    def mark(self):
+        """Current end of the transcript, to wait for things after it."""
+        with self.cond:
+            return len(self.console)
+
+    # -- the guest shell -----------------------------------------------------
+
+    def boot(self, timeout=120):
+        self.wait_console(r"PVR-READY", timeout)
+        # The shell's prompt, then turn echo off so commands do not repeat.
+        self.run("stty -echo; PS1=''", timeout=30)
+
+    def run(self, command, timeout=60, check_rc=True):
+        """Run a shell command in the guest; return its output (kernel log
+        lines removed).  Waits for an explicit end marker."""
+        self.seq += 1
+        n = self.seq
+        start = self.mark()
+        line = "%s; echo @@END:%d:$?@@\n" % (command, n)
+        self.log("run %s" % command)
+        self.proc.stdin.write(line.encode())
+        self.proc.stdin.flush()
+        m = self.wait_console(r"@@END:%d:(\d+)@@" % n, timeout, start)
+        rc = int(m.group(1))
+        out = self.console[start:m.start()]
+        out = "\n".join(l for l in out.splitlines()
+                        if not re.match(r"^\[\s*\d+\.\d+\]", l)
+                        and "@@END:%d:$?@@" % n not in l)
+        if check_rc and rc != 0:
+            raise TestFailure("guest command failed (rc %d): %s\n%s" % (rc, command, out))
+        return out.strip()
+
+    def value(self, command, pattern, timeout=60):
+        out = self.run(command, timeout)
+        m = re.search(pattern, out)
+        check(m is not None, "no /%s/ in output of %s: %r" % (pattern, command, out))
+        return m.group(1)
+
+    def wait_guest(self, condition, timeout=30):
+        """Wait until a shell condition holds in the guest (bounded loop run
+        inside the guest; polls a kernel-provided state, not a clock)."""
+        tries = int(timeout * 10)
+        self.run("i=0; until %s; do i=$((i+1)); [ $i -ge %d ] && exit_code=1 && break; "
+                 "usleep 100000; done; [ -z \"$exit_code\" ]; r=$?; unset exit_code; (exit $r)"
+                 % (condition, tries), timeout=timeout + 30)
+
+    # -- pvrecover helpers ---------------------------------------------------
+
+    def pvr_sysfs(self):
+        """The pvrecover counters of the guest, as a dict of ints."""
+        out = self.run("cd /sys/bus/virtio/drivers/pvrecover/virtio*/ && "
+                       "for f in notices recovered_* failed no_driver unknown_device "
+                       "unsupported malformed busy last_recovery_us; do "
+                       "echo \"$f=$(cat $f)\"; done; cd /")
+        vals = {}
+        for m in re.finditer(r"^(\w+)=(\d+)$", out, re.M):
+            vals[m.group(1)] = int(m.group(2))
+        return vals
+
+    def notify(self, device, notice, **args):
+        args = {k.replace("_", "-"): v for k, v in args.items()}
+        r = self.qmp.cmd("pvrecover-notify", device=device, notice=notice, **args)
+        return r["seq"]
+
+    def send_raw(self, data):
+        r = self.qmp.cmd("x-pvrecover-send-raw",
+                         data=base64.b64encode(data).decode())
+        return r["seq"]
+
+    def wait_ack(self, seq, timeout=60, **match):
+        _, ev = self.qmp.wait_event("PVRECOVER_ACK", timeout, seq=seq, **match)
+        return ev["data"]
+
+    def assert_kernel_healthy(self):
+        m = KERNEL_TROUBLE.search(self.console)
+        check(m is None, "guest kernel trouble: %r" %
+              self.console[max(0, m.start() - 200):m.start() + 400] if m else "")
+
+    def close(self):
+        try:
+            if self.proc.poll() is None:
+                try:
+                    self.qmp.cmd("quit", timeout=10)
+                except (TestFailure, OSError):
+                    pass
+                try:
+                    self.proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+        finally:
+            self.qmp.close()
+            self.logf.close()
+
+
+def notice_bytes(seq, ntype, flags=0, path=(0,), root_bus=0, segment=0,
+                 deadline_ms=0, reserved=(0, 0), depth=None):
+    """A struct virtio_pvrecover_notice, little-endian, 32 bytes."""
+    p = list(path) + [0] * (8 - len(path))
+    return struct.pack("<IHHHBB8BIII", seq, ntype, flags, segment, root_bus,
+                       len(path) if depth is None else depth, *p[:8],
+                       deadline_ms, *reserved)
+
+
+def workdir(name):
+    """The per-test scratch directory (logs, sockets, disk images)."""
+    d = os.path.join(BUILD, "test-run", name.replace("/", "-"))
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def blank_disk(name, file, size_mb=16):
+    path = os.path.join(workdir(name), file)
+    with open(path, "wb") as f:
+        f.truncate(0)
+        f.truncate(size_mb << 20)
+    return path

@@ -1,0 +1,70 @@
+"""Pieces shared by the single-level tests."""
+
+import hashlib
+import re
+
+import pvr
+
+PATTERN_KB = 1024
+
+
+def recovery_device(**props):
+    """The userspace recovery device, JSON syntax (needed for arrays)."""
+    import json
+    d = {"driver": "virtio-pvrecover-pci", "id": "pvr0"}
+    d.update(props)
+    return ["-device", json.dumps(d)]
+
+
+def nvme(name, bus_slot=1, ident="nvme0"):
+    img = pvr.blank_disk(name, "%s.img" % ident)
+    return img, ["-device", "pcie-root-port,id=rp%d,chassis=%d,slot=%d"
+                 % (bus_slot, bus_slot, bus_slot),
+                 "-drive", "file=%s,if=none,id=drv-%s,format=raw" % (img, ident),
+                 "-device", "nvme,serial=pvr-%s,drive=drv-%s,id=%s,bus=rp%d"
+                 % (ident, ident, ident, bus_slot)]
+
+
+def write_pattern(g, dev, offset_kb=0, kb=PATTERN_KB):
+    """Write random data to a block device, bypassing the page cache;
+    return its md5."""
+    g.run("dd if=/dev/urandom of=/tmp/pat bs=1k count=%d 2>/dev/null" % kb)
+    digest = g.value("md5sum /tmp/pat", r"([0-9a-f]{32})")
+    g.run("dd if=/tmp/pat of=%s bs=64k seek=%d oflag=direct conv=fsync 2>/dev/null"
+          % (dev, offset_kb // 64))
+    return digest
+
+
+def read_digest(g, dev, offset_kb=0, kb=PATTERN_KB):
+    """md5 of a region read from the device itself (page cache dropped,
+    direct I/O)."""
+    g.run("echo 3 > /proc/sys/vm/drop_caches")
+    return g.value("dd if=%s bs=64k skip=%d count=%d iflag=direct 2>/dev/null | md5sum"
+                   % (dev, offset_kb // 64, kb // 64), r"([0-9a-f]{32})", timeout=120)
+
+
+def host_digest(img, offset_kb=0, kb=PATTERN_KB):
+    with open(img, "rb") as f:
+        f.seek(offset_kb * 1024)
+        return hashlib.md5(f.read(kb * 1024)).hexdigest()
+
+
+STEP = r"pvrecover: seq %d %s: %s"
+
+
+def steps(g, seq, start=0):
+    """The recovery steps the guest logged for notice `seq`, in order."""
+    rx = re.compile(r"pvrecover: seq %d [\w-]+: ([^\n]*)" % seq)
+    return [m.group(1).strip() for m in rx.finditer(g.console, start)]
+
+
+def wait_step(g, seq, text, timeout=60, start=0):
+    return g.wait_console(r"pvrecover: seq %d [\w-]+: %s" % (seq, re.escape(text)),
+                          timeout, start)
+
+
+def assert_order(g, seq_a, step_a, seq_b, step_b):
+    a = wait_step(g, seq_a, step_a)
+    b = wait_step(g, seq_b, step_b)
+    pvr.check(a.start() < b.start(), "%s (seq %d) logged after %s (seq %d)"
+              % (step_a, seq_a, step_b, seq_b))

@@ -1,0 +1,85 @@
+"""Unknown devices, unsupported notice types, malformed notices and a flood
+are counted and answered; the guest keeps working."""
+
+import pvr
+from _common import nvme, recovery_device
+
+NAME = "single/bad-input"
+
+ERROR_DETECTED, RESET_DONE = 1, 2
+FLOOD = 200
+RAW = 0x40000000    # seqs of hand-made notices, far from QEMU's own
+
+
+def run():
+    img, disk = nvme(NAME)
+    devices = recovery_device() + disk + [
+        # A function with no driver in the guest.
+        "-device", "pcie-root-port,id=rp2,chassis=2,slot=2",
+        "-device", "edu,id=edu0,bus=rp2"]
+    g = pvr.Guest(NAME, devices, modules=("virtio_pci", "nvme"))
+    try:
+        g.boot()
+        g.wait_guest("[ -b /dev/nvme0n1 ]")
+        base = g.pvr_sysfs()
+
+        def ack_of(data):
+            # Raw notices go out verbatim: the ack echoes the seq inside.
+            g.send_raw(data)
+            return g.wait_ack(int.from_bytes(data[:4], "little"), timeout=60)
+
+        # Nothing at slot 29 of the root bus.
+        a = ack_of(pvr.notice_bytes(RAW + 1, ERROR_DETECTED, path=(29 << 3,)))
+        pvr.check(a["status"] == "unknown-device", "unknown device: %r" % a)
+        # A path through a function that is not a bridge.
+        a = ack_of(pvr.notice_bytes(RAW + 2, ERROR_DETECTED, path=(0, 0)))
+        pvr.check(a["status"] == "unknown-device", "path through endpoint: %r" % a)
+        a = ack_of(pvr.notice_bytes(RAW + 3, 99, path=(0,)))
+        pvr.check(a["status"] == "unsupported", "unknown type: %r" % a)
+
+        malformed = [
+            pvr.notice_bytes(RAW + 4, ERROR_DETECTED)[:10],           # short
+            pvr.notice_bytes(RAW + 5, ERROR_DETECTED, flags=0x80),    # unknown flag
+            pvr.notice_bytes(RAW + 6, ERROR_DETECTED, depth=0),       # empty path
+            pvr.notice_bytes(RAW + 7, ERROR_DETECTED, depth=9),       # too deep
+            pvr.notice_bytes(RAW + 8, ERROR_DETECTED, reserved=(0, 1)),
+        ]
+        for data in malformed:
+            a = ack_of(data)
+            pvr.check(a["status"] == "malformed", "malformed %r: %r" % (data, a))
+
+        # A real function with no driver bound.
+        seq = g.notify("edu0", "error-detected", fatal=True)
+        a = g.wait_ack(seq)
+        pvr.check(a["status"] == "no-driver", "no driver: %r" % a)
+
+        # A flood: every notice is answered, the log stays bounded.
+        mark = g.mark()
+        first = RAW + 1000
+        for i in range(FLOOD):
+            g.send_raw(pvr.notice_bytes(first + i, 77, path=(0,)))
+        g.wait_ack(first + FLOOD - 1, timeout=120)
+        for i in range(FLOOD):
+            _, ev = g.qmp.wait_event("PVRECOVER_ACK", 30, seq=first + i)
+            pvr.check(ev["data"]["status"] in ("unsupported", "busy"),
+                      "flood ack %r" % ev["data"])
+        g.run("true")
+        lines = g.console.count("pvrecover", mark)
+        pvr.check(lines < FLOOD // 2, "%d log lines for %d bad notices" % (lines, FLOOD))
+
+        c = g.pvr_sysfs()
+        delta = {k: c[k] - base.get(k, 0) for k in c}
+        pvr.check(delta["malformed"] == len(malformed), "malformed count %r" % delta)
+        pvr.check(delta["unknown_device"] == 2, "unknown_device count %r" % delta)
+        pvr.check(delta["unsupported"] + delta["busy"] == FLOOD + 1,
+                  "unsupported count %r" % delta)
+        pvr.check(delta["no_driver"] == 1, "no_driver count %r" % delta)
+
+        # Still working: a real recovery of the nvme afterwards.
+        seq = g.notify("nvme0", "state-lost", reset=True)
+        a = g.wait_ack(seq, timeout=120)
+        pvr.check(a["status"] == "recovered", "recovery after bad input: %r" % a)
+        g.run("dd if=/dev/nvme0n1 of=/dev/null bs=64k count=16 iflag=direct")
+        g.assert_kernel_healthy()
+    finally:
+        g.close()

@@ -1,0 +1,57 @@
+"""pvrecover.ko unloads and reloads, idle and with notices pending."""
+
+import pvr
+from _common import nvme, read_digest, recovery_device, write_pattern
+
+NAME = "single/module-reload"
+BURST = 6
+
+
+def recover_once(g):
+    seq = g.notify("nvme0", "state-lost", reset=True)
+    a = g.wait_ack(seq, timeout=120)
+    pvr.check((a["status"], a["method"]) == ("recovered", "reset-hooks"),
+              "state-lost answered %r" % a)
+
+
+def run():
+    img, disk = nvme(NAME)
+    g = pvr.Guest(NAME, recovery_device(**{"ack-timeout-ms": 3000}) + disk,
+                  modules=("virtio_pci", "nvme"))
+    try:
+        g.boot()
+        g.wait_guest("[ -b /dev/nvme0n1 ]")
+        data = write_pattern(g, "/dev/nvme0n1")
+
+        # Idle unload and reload, then the driver still works.
+        g.run("rmmod pvrecover")
+        pvr.check("pvrecover" not in g.run("cat /proc/modules"), "still loaded")
+        mark = g.mark()
+        g.run("modprobe pvrecover")
+        g.wait_console(r"pvrecover: ready", 30, mark)
+        recover_once(g)
+
+        # Unload with a burst of notices in flight: rmmod must return.
+        seqs = [g.notify("nvme0", "state-lost", reset=True) for _ in range(BURST)]
+        g.run("rmmod pvrecover", timeout=120)
+        pvr.check("pvrecover" not in g.run("cat /proc/modules"), "still loaded")
+        # Every notice is either answered or reported as timed out.
+        for s in seqs:
+            found = False
+            for ev in ("PVRECOVER_ACK", "PVRECOVER_ACK_TIMEOUT"):
+                try:
+                    g.qmp.wait_event(ev, 0 if found else 10, seq=s)
+                    found = True
+                except pvr.TestFailure:
+                    pass
+            if not found:
+                g.qmp.wait_event("PVRECOVER_ACK_TIMEOUT", 30, seq=s)
+
+        # Reload; the device is recovered again and the data is intact.
+        g.run("modprobe pvrecover")
+        recover_once(g)
+        pvr.check(read_digest(g, "/dev/nvme0n1") == data, "data differs after reloads")
+        g.run("dd if=/dev/nvme0n1 of=/dev/null bs=64k count=16 iflag=direct")
+        g.assert_kernel_healthy()
+    finally:
+        g.close()

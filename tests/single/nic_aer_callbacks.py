@@ -1,0 +1,57 @@
+"""An e1000e NIC (AER callbacks, no reset_prepare) loses its state in a real
+reset; it recovers through error_detected/slot_reset/resume and its link and
+traffic come back."""
+
+import pvr
+from _common import assert_order, recovery_device, steps
+
+NAME = "single/nic-aer-callbacks"
+
+
+def traffic(g):
+    """A DHCP exchange with QEMU's user-mode network: frames both ways."""
+    g.run("udhcpc -i eth0 -n -q -t 5 -T 2 -s /bin/true >/dev/null 2>&1", timeout=60)
+
+
+def run():
+    devices = recovery_device() + [
+        "-device", "pcie-root-port,id=rp1,chassis=1,slot=1",
+        "-netdev", "user,id=n0",
+        "-device", "e1000e,netdev=n0,id=nic0,bus=rp1,romfile="]
+    g = pvr.Guest(NAME, devices, modules=("virtio_pci", "e1000e"))
+    try:
+        g.boot()
+        g.wait_guest("[ -e /sys/class/net/eth0 ]")
+        g.run("ip link set eth0 up")
+        g.wait_guest("[ \"$(cat /sys/class/net/eth0/carrier 2>/dev/null)\" = 1 ]")
+        traffic(g)
+
+        seq = g.notify("nic0", "error-detected", fatal=True, reset=True)
+        prep = g.wait_ack(seq)
+        pvr.check((prep["status"], prep["method"]) == ("prepared", "aer"),
+                  "error-detected answered %s/%s" % (prep["status"], prep["method"]))
+        _, ev = g.qmp.wait_event("PVRECOVER_ACK", 120, device="nic0",
+                                 notice="reset-done")
+        done = ev["data"]
+        pvr.check((done["status"], done["method"]) == ("recovered", "aer"),
+                  "reset-done answered %s/%s" % (done["status"], done["method"]))
+
+        pvr.check(steps(g, seq)[:1] == ["error_detected"],
+                  "error-detected steps %r" % steps(g, seq))
+        after = steps(g, done["seq"])
+        pvr.check("slot_reset" in after and "resume" in after,
+                  "reset-done steps %r" % after)
+        pvr.check("reset_prepare" not in steps(g, seq) + after,
+                  "reset hooks used on a driver without them")
+        assert_order(g, seq, "error_detected", done["seq"], "slot_reset")
+        assert_order(g, done["seq"], "slot_reset", done["seq"], "resume")
+
+        # The link comes back and frames flow again.
+        g.wait_guest("[ \"$(cat /sys/class/net/eth0/carrier 2>/dev/null)\" = 1 ]")
+        traffic(g)
+        c = g.pvr_sysfs()
+        pvr.check(c.get("recovered_aer") == 1 and c.get("failed") == 0,
+                  "guest counters %r" % c)
+        g.assert_kernel_healthy()
+    finally:
+        g.close()

@@ -1,0 +1,54 @@
+"""An emulated nvme loses its state in a real reset; the nvme driver
+recovers through reset_prepare/reset_done and the data is intact."""
+
+import pvr
+from _common import (assert_order, host_digest, nvme, read_digest,
+                     recovery_device, steps, write_pattern)
+
+NAME = "single/nvme-state-lost"
+
+
+def run():
+    img, disk = nvme(NAME)
+    g = pvr.Guest(NAME, recovery_device() + disk, modules=("virtio_pci", "nvme"))
+    try:
+        g.boot()
+        g.wait_guest("[ -b /dev/nvme0n1 ]")
+        before = write_pattern(g, "/dev/nvme0n1")
+        pvr.check(host_digest(img) == before, "pattern did not reach the disk image")
+
+        seq = g.notify("nvme0", "error-detected", fatal=True, reset=True)
+        prep = g.wait_ack(seq)
+        pvr.check(prep["device"] == "nvme0", "ack names %r" % prep["device"])
+        pvr.check((prep["status"], prep["method"]) == ("prepared", "reset-hooks"),
+                  "error-detected answered %s/%s" % (prep["status"], prep["method"]))
+        _, ev = g.qmp.wait_event("PVRECOVER_ACK", 120, device="nvme0",
+                                 notice="reset-done")
+        done = ev["data"]
+        pvr.check((done["status"], done["method"]) == ("recovered", "reset-hooks"),
+                  "reset-done answered %s/%s" % (done["status"], done["method"]))
+
+        # The callbacks ran, in the contract's order.
+        pvr.check(steps(g, seq)[:1] == ["reset_prepare"],
+                  "error-detected steps %r" % steps(g, seq))
+        pvr.check("reset_done" in steps(g, done["seq"]),
+                  "reset-done steps %r" % steps(g, done["seq"]))
+        assert_order(g, seq, "reset_prepare", done["seq"], "reset_done")
+
+        # Data written before the reset reads back identical; new I/O works.
+        pvr.check(read_digest(g, "/dev/nvme0n1") == before,
+                  "data read back after recovery differs")
+        after = write_pattern(g, "/dev/nvme0n1", offset_kb=4096)
+        pvr.check(read_digest(g, "/dev/nvme0n1", offset_kb=4096) == after,
+                  "new I/O after recovery reads back wrong")
+        pvr.check(host_digest(img, offset_kb=4096) == after,
+                  "new I/O after recovery did not reach the disk")
+
+        c = g.pvr_sysfs()
+        pvr.check(c.get("notices") == 2 and c.get("recovered_reset_hooks") == 1
+                  and c.get("failed") == 0,
+                  "guest counters %r" % c)
+        pvr.check(g.qmp.cmd("query-status")["status"] == "running", "VM not running")
+        g.assert_kernel_healthy()
+    finally:
+        g.close()
