@@ -4,7 +4,7 @@
  *
  * The host tells the guest that a PCI device assigned to it lost its state
  * (an error was detected, the host reset it, or it is about to); the guest
- * makes the bound driver recover and answers with an acknowledgement.
+ * makes the bound driver recover and answers with an acknowledgment.
  * spec/pv-recovery.txt is the normative description; this header is its
  * C rendering and is shared by the guest driver, the host backend, QEMU and
  * the userspace tests.  Everything on the wire is little-endian.
@@ -84,13 +84,13 @@ enum virtio_pvrecover_notice_type {
 
 /* Notice flags (struct virtio_pvrecover_notice.flags). */
 /* ERROR_DETECTED: uncorrectable fatal, the host resets the device. */
-#define VIRTIO_PVRECOVER_NF_FATAL	(1 << 0)
+#define VIRTIO_PVRECOVER_NF_FATAL	0x0001
 #define VIRTIO_PVRECOVER_NF_ALL		VIRTIO_PVRECOVER_NF_FATAL
 
 /**
  * struct virtio_pvrecover_notice - host to guest, one per notice buffer
  * @seq: sequence number; the device increments it for every notice it
- *	sends, wrapping at 2^32.  Echoed in the acknowledgement.
+ *	sends, wrapping at 2^32.  Echoed in the acknowledgment.
  * @type: an enum virtio_pvrecover_notice_type value.
  * @flags: VIRTIO_PVRECOVER_NF_* bits; unknown bits must be zero.
  * @addr: the PCI function the notice is about.
@@ -107,7 +107,7 @@ struct virtio_pvrecover_notice {
 	__le32 reserved[2];
 };
 
-/* Acknowledgement statuses (struct virtio_pvrecover_ack.status). */
+/* Acknowledgment statuses (struct virtio_pvrecover_ack.status). */
 enum virtio_pvrecover_status {
 	/* The driver is quiesced and waits for RESET_DONE. */
 	VIRTIO_PVRECOVER_S_PREPARED		= 1,
@@ -151,7 +151,7 @@ enum virtio_pvrecover_method {
  * @method: an enum virtio_pvrecover_method value: how the guest acted.
  * @reserved: zero.
  * @guest_us: microseconds from the guest taking the notice off the queue to
- *	writing this acknowledgement.
+ *	writing this acknowledgment.
  * @reserved2: zero.
  */
 struct virtio_pvrecover_ack {

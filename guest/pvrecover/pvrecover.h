@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pvrecover: internal definitions of the guest driver.
+ */
+#ifndef _PVRECOVER_H
+#define _PVRECOVER_H
+
+#include <linux/atomic.h>
+#include <linux/ktime.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/pci.h>
+#include <linux/spinlock.h>
+#include <linux/sysfs.h>
+#include <linux/virtio.h>
+#include <linux/workqueue.h>
+
+#include "notice.h"
+
+/* Notices queued for one PCI function before new ones are answered BUSY. */
+#define PVR_CTX_QUEUE_LEN	16
+/* Acks waiting for room in the ack virtqueue before new ones are dropped. */
+#define PVR_ACK_PENDING_MAX	64
+/* Notice buffers kept posted (bounded by the virtqueue size too). */
+#define PVR_NOTICE_BUFS_MAX	64
+
+/**
+ * enum pvr_counter - statistics shown in sysfs
+ * @PVR_CNT_NOTICES: notices taken off the notice queue.
+ * @PVR_CNT_RECOVERED_RESET_HOOKS: recovered with reset_prepare/reset_done.
+ * @PVR_CNT_RECOVERED_AER: recovered with the AER callbacks.
+ * @PVR_CNT_RECOVERED_REPROBE: recovered by unbinding and probing again.
+ * @PVR_CNT_FAILED: answered FAILED.
+ * @PVR_CNT_NO_DRIVER: answered NO_DRIVER.
+ * @PVR_CNT_UNKNOWN_DEVICE: answered UNKNOWN_DEVICE.
+ * @PVR_CNT_UNSUPPORTED: answered UNSUPPORTED.
+ * @PVR_CNT_MALFORMED: answered MALFORMED.
+ * @PVR_CNT_BUSY: answered BUSY.
+ * @PVR_CNT_ACKS_DROPPED: acks that could not be sent (no memory, ack queue
+ *	and pending list full, or the device going away).
+ * @PVR_CNT_NR: number of counters.
+ */
+enum pvr_counter {
+	PVR_CNT_NOTICES,
+	PVR_CNT_RECOVERED_RESET_HOOKS,
+	PVR_CNT_RECOVERED_AER,
+	PVR_CNT_RECOVERED_REPROBE,
+	PVR_CNT_FAILED,
+	PVR_CNT_NO_DRIVER,
+	PVR_CNT_UNKNOWN_DEVICE,
+	PVR_CNT_UNSUPPORTED,
+	PVR_CNT_MALFORMED,
+	PVR_CNT_BUSY,
+	PVR_CNT_ACKS_DROPPED,
+	PVR_CNT_NR,
+};
+
+/**
+ * struct pvr_queued - a valid notice waiting for its device's work
+ * @n: the notice.
+ * @start: when it was taken off the notice queue.
+ */
+struct pvr_queued {
+	struct pvr_notice n;
+	ktime_t start;
+};
+
+struct pvr_dev;
+
+/**
+ * struct pvr_ctx - recovery context of one PCI function
+ * @node: entry in pvr_dev.ctxs, under pvr_dev.ctx_lock.
+ * @pv: the pvrecover device.
+ * @pdev: the function; a reference is held while the context lives.
+ * @work: processes @queue; runs on pvr_dev.wq, one at a time per context.
+ * @lock: protects @queue, @head, @count, @scheduled, @want_snapshot and
+ *	@removed.
+ * @queue: ring of notices not yet processed.
+ * @head: index of the oldest entry of @queue.
+ * @count: number of entries in @queue.
+ * @scheduled: @work is queued or running.
+ * @want_snapshot: @work should snapshot config space first.
+ * @removed: the function was removed from the system.
+ * @state: recovery state; only touched by @work.
+ * @method: method used at quiesce; only touched by @work.
+ * @planned: the quiesce was for a planned reset; only touched by @work.
+ * @released: the driver was released at quiesce; only touched by @work.
+ * @vote: error_detected() result at quiesce; only touched by @work.
+ * @drv: driver bound at quiesce, compared (never dereferenced) at REINIT
+ *	so that a driver bound meanwhile is not called back; only touched
+ *	by @work.
+ * @pm_held: a runtime PM reference is held on @pdev: from the start of an
+ *	action until the device is back to IDLE or OFFLINE, as the AER core
+ *	does for the length of a recovery; only touched by @work.
+ * @snap: config space snapshot, under device_lock(&@pdev->dev).
+ */
+struct pvr_ctx {
+	struct list_head node;
+	struct pvr_dev *pv;
+	struct pci_dev *pdev;
+	struct work_struct work;
+	spinlock_t lock; /* see above */
+	struct pvr_queued queue[PVR_CTX_QUEUE_LEN];
+	unsigned int head;
+	unsigned int count;
+	bool scheduled;
+	bool want_snapshot;
+	bool removed;
+	enum pvr_state state;
+	u16 method;
+	bool planned;
+	bool released;
+	pci_ers_result_t vote;
+	const struct pci_driver *drv;
+	bool pm_held;
+	struct pci_saved_state *snap;
+};
+
+/**
+ * struct pvr_ack_buf - one ack in flight
+ * @node: entry in pvr_dev.ack_pending while waiting for room.
+ * @ack: the wire struct the device reads.
+ */
+struct pvr_ack_buf {
+	struct list_head node;
+	struct virtio_pvrecover_ack ack;
+};
+
+/**
+ * struct pvr_dev - one virtio-pvrecover device
+ * @vdev: the virtio device.
+ * @self: the PCI function carrying @vdev (NULL if not on PCI); never
+ *	recovered by this driver.
+ * @notice_vq: device-to-driver notices; only touched by @rx_work once
+ *	the device is live.
+ * @ack_vq: driver-to-device acks, under @lock.
+ * @nbufs: notice buffers.
+ * @nr_nbufs: number of @nbufs allocated.
+ * @rx_work: drains @notice_vq.
+ * @wq: unbound workqueue for @rx_work and the contexts' work.
+ * @lock: protects @ack_vq, @ack_pending, @nr_ack_pending and @ready.
+ * @ack_pending: acks waiting for room in @ack_vq.
+ * @nr_ack_pending: length of @ack_pending.
+ * @ready: the virtqueues are live: callbacks may schedule work, acks may be
+ *	sent.
+ * @planned_ok: VIRTIO_PVRECOVER_F_PLANNED_RESET was negotiated.
+ * @version: protocol version from the config space.
+ * @ack_timeout_ms: from the config space (informative).
+ * @max_deadline_ms: from the config space (informative).
+ * @ctx_lock: protects @ctxs; taken under device_lock() of a PCI function,
+ *	never the other way round.
+ * @ctxs: list of struct pvr_ctx.
+ * @nb: PCI bus notifier.
+ * @cnt: counters, see enum pvr_counter.
+ * @last_recovery_us: duration of the last successful recovery.
+ */
+struct pvr_dev {
+	struct virtio_device *vdev;
+	struct pci_dev *self;
+	struct virtqueue *notice_vq;
+	struct virtqueue *ack_vq;
+	struct virtio_pvrecover_notice *nbufs[PVR_NOTICE_BUFS_MAX];
+	unsigned int nr_nbufs;
+	struct work_struct rx_work;
+	struct workqueue_struct *wq;
+	spinlock_t lock; /* see above */
+	struct list_head ack_pending;
+	unsigned int nr_ack_pending;
+	bool ready;
+	bool planned_ok;
+	u32 version;
+	u32 ack_timeout_ms;
+	u32 max_deadline_ms;
+	struct mutex ctx_lock; /* see above */
+	struct list_head ctxs;
+	struct notifier_block nb;
+	atomic64_t cnt[PVR_CNT_NR];
+	atomic64_t last_recovery_us;
+};
+
+extern const struct attribute_group *pvr_groups[];
+
+void pvr_count(struct pvr_dev *pv, enum pvr_counter c);
+u32 pvr_elapsed_us(ktime_t start);
+void pvr_send_ack(struct pvr_dev *pv, const struct pvr_notice *n,
+		  u16 status, u16 method, u32 guest_us);
+
+int pvr_recover_init(struct pvr_dev *pv);
+void pvr_recover_stop(struct pvr_dev *pv);
+void pvr_recover_exit(struct pvr_dev *pv);
+void pvr_dispatch(struct pvr_dev *pv, const struct pvr_notice *n,
+		  ktime_t start);
+
+#endif /* _PVRECOVER_H */

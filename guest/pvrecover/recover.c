@@ -1,0 +1,782 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvrecover: the PCI side.  Resolves notice addresses to PCI functions,
+ * keeps one recovery context per function and walks the recovery ladder of
+ * the design contract: reset_prepare/reset_done, the AER callbacks, or
+ * unbind and probe again.
+ *
+ * Locking: pvr_dev.ctx_lock (a mutex) protects the list of contexts and is
+ * taken under device_lock() of a PCI function (from the bus notifier), never
+ * the other way round.  pvr_ctx.lock (a spinlock) protects a context's
+ * notice queue.  Driver callbacks are called under device_lock(), as the
+ * PCI core does; device_release_driver() and device_attach() take it
+ * themselves and are called without it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/device.h>
+#include <linux/kobject.h>
+#include <linux/pm_runtime.h>
+#include <linux/slab.h>
+
+#include "pvrecover.h"
+
+/*
+ * One line per recovery step on the PCI function, grepped by the
+ * integration tests: "pvrecover: seq <seq> <notice>: <step>".  Keep the
+ * format.
+ */
+static __printf(3, 4) void pvr_log(struct pci_dev *pdev,
+				   const struct pvr_queued *q,
+				   const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	dev_info(&pdev->dev, "pvrecover: seq %u %s: %pV\n", q->n.seq,
+		 pvr_notice_name(q->n.type), &vaf);
+	va_end(args);
+}
+
+enum pvr_uevent {
+	PVR_UEV_BEGIN,
+	PVR_UEV_SUCCESS,
+	PVR_UEV_FAILED,
+};
+
+/* The same keys as the PCI core's pci_uevent_ers(), which is not exported. */
+static void pvr_uevent(struct pci_dev *pdev, enum pvr_uevent which)
+{
+	static const char * const events[] = {
+		[PVR_UEV_BEGIN]		= "BEGIN_RECOVERY",
+		[PVR_UEV_SUCCESS]	= "SUCCESSFUL_RECOVERY",
+		[PVR_UEV_FAILED]	= "FAILED_RECOVERY",
+	};
+	char event[40], online[20];
+	char *envp[3];
+
+	envp[0] = event;
+	envp[1] = online;
+	envp[2] = NULL;
+
+	snprintf(event, sizeof(event), "ERROR_EVENT=%s", events[which]);
+	snprintf(online, sizeof(online), "DEVICE_ONLINE=%d",
+		 which == PVR_UEV_SUCCESS);
+	kobject_uevent_env(&pdev->dev.kobj, KOBJ_CHANGE, envp);
+}
+
+/*
+ * Find the function @devfn on the root bus @seg:@root_bus (@parent NULL) or
+ * on the secondary bus of the bridge @parent.  Walks the device list with
+ * references rather than bus pointers, so a concurrent hot unplug cannot
+ * pull a bus away under us.  Returns a referenced pci_dev or NULL.
+ */
+static struct pci_dev *pvr_find_child(u16 seg, u8 root_bus,
+				      struct pci_dev *parent, u8 devfn)
+{
+	struct pci_dev *dev = NULL;
+
+	for_each_pci_dev(dev) {
+		if (dev->devfn != devfn)
+			continue;
+		if (parent) {
+			if (!pci_is_root_bus(dev->bus) && dev->bus->self == parent)
+				return dev;
+		} else if (pci_is_root_bus(dev->bus) &&
+			   pci_domain_nr(dev->bus) == seg &&
+			   dev->bus->number == root_bus) {
+			return dev;
+		}
+	}
+	return NULL;
+}
+
+/* Resolve a notice address by walking the path.  Returns a reference. */
+static struct pci_dev *pvr_resolve(const struct pvr_notice *n)
+{
+	struct pci_dev *pdev = NULL, *parent = NULL;
+	unsigned int i;
+
+	for (i = 0; i < n->depth && i < VIRTIO_PVRECOVER_PATH_MAX; i++) {
+		pdev = pvr_find_child(n->segment, n->root_bus, parent,
+				      n->path[i]);
+		pci_dev_put(parent);
+		if (!pdev)
+			return NULL;
+		parent = pdev;
+	}
+	return pdev;
+}
+
+/*
+ * Keep a copy of the config space of a healthy function, for a reset that
+ * loses it when no saved state is around.  Called with the device lock
+ * held.  A state saved by the driver is copied as it is; otherwise the
+ * state is saved and the device's state_saved flag put back, so that the PM
+ * core still saves the state itself at suspend.
+ */
+static void pvr_snapshot(struct pvr_ctx *ctx)
+{
+	struct pci_dev *pdev = ctx->pdev;
+	struct pci_saved_state *state;
+	bool saved = pdev->state_saved;
+
+	if (pdev->error_state != pci_channel_io_normal ||
+	    pdev->current_state != PCI_D0 || !pci_device_is_present(pdev))
+		return;
+	if (!saved && pci_save_state(pdev))
+		return;
+	state = pci_store_saved_state(pdev);
+	if (!saved)
+		pdev->state_saved = false;
+	if (!state)
+		return;
+	kfree(ctx->snap);
+	ctx->snap = state;
+}
+
+/* Restore config space after a reset.  Called with the device lock held. */
+static void pvr_restore_config(struct pvr_ctx *ctx)
+{
+	struct pci_dev *pdev = ctx->pdev;
+
+	if (!pdev->state_saved && ctx->snap)
+		pci_load_saved_state(pdev, ctx->snap);
+	pci_restore_state(pdev);
+	pdev->error_state = pci_channel_io_normal;
+}
+
+static const struct pci_error_handlers *pvr_eh(struct pci_dev *pdev)
+{
+	return pdev->driver ? pdev->driver->err_handler : NULL;
+}
+
+/*
+ * QUIESCE: stop the driver before (planned) or after (error) a reset, by
+ * the best method the driver offers.  The method is kept for REINIT.
+ */
+static void pvr_quiesce(struct pvr_ctx *ctx, const struct pvr_queued *q,
+			bool planned)
+{
+	struct pci_dev *pdev = ctx->pdev;
+	const struct pci_error_handlers *eh;
+	bool bound;
+
+	ctx->planned = planned;
+	ctx->released = false;
+	ctx->vote = PCI_ERS_RESULT_NONE;
+
+	device_lock(&pdev->dev);
+	/* Before a planned reset the device still works: keep its state. */
+	if (planned)
+		pvr_snapshot(ctx);
+	else
+		pdev->error_state = pci_channel_io_frozen;
+	eh = pvr_eh(pdev);
+	bound = pdev->driver;
+	ctx->drv = pdev->driver;
+	if (eh && eh->reset_prepare) {
+		ctx->method = VIRTIO_PVRECOVER_M_RESET_HOOKS;
+		pvr_log(pdev, q, "reset_prepare");
+		eh->reset_prepare(pdev);
+	} else if (eh && eh->error_detected) {
+		ctx->method = VIRTIO_PVRECOVER_M_AER;
+		pvr_log(pdev, q, "error_detected");
+		ctx->vote = eh->error_detected(pdev, planned ?
+					       pci_channel_io_normal :
+					       pci_channel_io_frozen);
+	} else {
+		ctx->method = VIRTIO_PVRECOVER_M_REPROBE;
+	}
+	device_unlock(&pdev->dev);
+
+	pvr_uevent(pdev, PVR_UEV_BEGIN);
+
+	/*
+	 * Without callbacks a planned reset unbinds the driver now, while
+	 * the device works.  After an error the device may already be reset
+	 * and a remove() against it could spin: unbind at REINIT instead,
+	 * once config space is back.
+	 */
+	if (ctx->method == VIRTIO_PVRECOVER_M_REPROBE && planned && bound) {
+		pvr_log(pdev, q, "unbind");
+		device_release_driver(&pdev->dev);
+		ctx->released = true;
+	}
+}
+
+/* REPROBE: unbind the driver if still bound, then probe again. */
+static enum pvr_outcome pvr_reprobe(struct pvr_ctx *ctx,
+				    const struct pvr_queued *q)
+{
+	struct pci_dev *pdev = ctx->pdev;
+	int ret;
+
+	if (!ctx->released && READ_ONCE(pdev->dev.driver)) {
+		pvr_log(pdev, q, "unbind");
+		device_release_driver(&pdev->dev);
+	}
+	ctx->released = false;
+	pvr_log(pdev, q, "probe");
+	ret = device_attach(&pdev->dev);
+	return ret > 0 ? PVR_OUT_OK : PVR_OUT_FAILED;
+}
+
+/*
+ * REINIT: restore config space, then bring the driver back by the method
+ * used at quiesce.  *method gets the method actually used.
+ */
+static enum pvr_outcome pvr_reinit(struct pvr_ctx *ctx,
+				   const struct pvr_queued *q, u16 *method)
+{
+	struct pci_dev *pdev = ctx->pdev;
+	const struct pci_error_handlers *eh;
+	enum pvr_outcome out = PVR_OUT_OK;
+	pci_ers_result_t res;
+
+	*method = ctx->method;
+	device_lock(&pdev->dev);
+	pvr_restore_config(ctx);
+	/* Only the driver that was quiesced gets the matching callbacks. */
+	eh = pdev->driver == ctx->drv ? pvr_eh(pdev) : NULL;
+	switch (ctx->method) {
+	case VIRTIO_PVRECOVER_M_RESET_HOOKS:
+		if (!eh || !eh->reset_done) {
+			/* The driver went away or changed meanwhile. */
+			*method = VIRTIO_PVRECOVER_M_NONE;
+			break;
+		}
+		pvr_log(pdev, q, "reset_done");
+		eh->reset_done(pdev);
+		break;
+	case VIRTIO_PVRECOVER_M_AER:
+		if (!eh || !eh->error_detected) {
+			*method = VIRTIO_PVRECOVER_M_NONE;
+			break;
+		}
+		if (ctx->vote == PCI_ERS_RESULT_DISCONNECT ||
+		    ctx->vote == PCI_ERS_RESULT_NO_AER_DRIVER) {
+			/* The driver gave up in error_detected(). */
+			out = PVR_OUT_FAILED;
+			break;
+		}
+		if (eh->slot_reset) {
+			pvr_log(pdev, q, "slot_reset");
+			res = eh->slot_reset(pdev);
+			if (res != PCI_ERS_RESULT_RECOVERED) {
+				out = PVR_OUT_FAILED;
+				break;
+			}
+		}
+		if (eh->resume) {
+			pvr_log(pdev, q, "resume");
+			eh->resume(pdev);
+		}
+		break;
+	default:
+		break;
+	}
+	device_unlock(&pdev->dev);
+
+	if (ctx->method == VIRTIO_PVRECOVER_M_REPROBE)
+		out = pvr_reprobe(ctx, q);
+	return out;
+}
+
+/* NONFATAL: the device kept its state; run the AER non-fatal sequence. */
+static enum pvr_outcome pvr_nonfatal(struct pvr_ctx *ctx,
+				     const struct pvr_queued *q, u16 *method)
+{
+	struct pci_dev *pdev = ctx->pdev;
+	const struct pci_error_handlers *eh;
+	enum pvr_outcome out = PVR_OUT_OK;
+	pci_ers_result_t vote;
+
+	*method = VIRTIO_PVRECOVER_M_NONE;
+	device_lock(&pdev->dev);
+	eh = pvr_eh(pdev);
+	if (eh && eh->error_detected) {
+		*method = VIRTIO_PVRECOVER_M_AER;
+		pvr_log(pdev, q, "error_detected");
+		vote = eh->error_detected(pdev, pci_channel_io_normal);
+		if (vote == PCI_ERS_RESULT_CAN_RECOVER && eh->mmio_enabled) {
+			pvr_log(pdev, q, "mmio_enabled");
+			vote = eh->mmio_enabled(pdev);
+		}
+		if (vote == PCI_ERS_RESULT_NEED_RESET) {
+			out = PVR_OUT_NEED_RESET;
+		} else if (vote == PCI_ERS_RESULT_DISCONNECT ||
+			   vote == PCI_ERS_RESULT_NO_AER_DRIVER) {
+			out = PVR_OUT_FAILED;
+		} else if (eh->resume) {
+			pvr_log(pdev, q, "resume");
+			eh->resume(pdev);
+		}
+	}
+	device_unlock(&pdev->dev);
+
+	if (out == PVR_OUT_NEED_RESET)
+		pvr_uevent(pdev, PVR_UEV_BEGIN);
+	else if (*method == VIRTIO_PVRECOVER_M_AER)
+		pvr_uevent(pdev, out == PVR_OUT_OK ? PVR_UEV_SUCCESS :
+						     PVR_UEV_FAILED);
+	return out;
+}
+
+/* OFFLINE: permanent failure; tell the driver and detach it. */
+static void pvr_offline(struct pvr_ctx *ctx, const struct pvr_queued *q,
+			u16 *method)
+{
+	struct pci_dev *pdev = ctx->pdev;
+	const struct pci_error_handlers *eh;
+	bool bound;
+
+	*method = VIRTIO_PVRECOVER_M_NONE;
+	device_lock(&pdev->dev);
+	pdev->error_state = pci_channel_io_perm_failure;
+	eh = pvr_eh(pdev);
+	if (eh && eh->error_detected) {
+		*method = VIRTIO_PVRECOVER_M_AER;
+		pvr_log(pdev, q, "error_detected");
+		eh->error_detected(pdev, pci_channel_io_perm_failure);
+	}
+	bound = pdev->driver;
+	device_unlock(&pdev->dev);
+
+	if (bound) {
+		pvr_log(pdev, q, "unbind");
+		device_release_driver(&pdev->dev);
+	}
+	ctx->released = true;
+	pvr_uevent(pdev, PVR_UEV_FAILED);
+}
+
+/* Keep the device runtime-active while recovering it (see pvr_ctx.pm_held). */
+static void pvr_pm_hold(struct pvr_ctx *ctx)
+{
+	if (!ctx->pm_held) {
+		pm_runtime_get_sync(&ctx->pdev->dev);
+		ctx->pm_held = true;
+	}
+}
+
+static void pvr_pm_release(struct pvr_ctx *ctx)
+{
+	if (ctx->pm_held) {
+		pm_runtime_put(&ctx->pdev->dev);
+		ctx->pm_held = false;
+	}
+}
+
+static void pvr_log_final(struct pci_dev *pdev, const struct pvr_queued *q,
+			  u16 status, u16 method, u32 us)
+{
+	const char *m = pvr_method_name(method);
+
+	switch (status) {
+	case VIRTIO_PVRECOVER_S_RECOVERED:
+		pvr_log(pdev, q, "recovered (%s) in %u us", m, us);
+		break;
+	case VIRTIO_PVRECOVER_S_FAILED:
+		pvr_log(pdev, q, "failed (%s)", m);
+		break;
+	case VIRTIO_PVRECOVER_S_PREPARED:
+		pvr_log(pdev, q, "prepared (%s)", m);
+		break;
+	default:
+		pvr_log(pdev, q, "%s", pvr_status_name(status));
+		break;
+	}
+}
+
+/* Carry out one notice for a context and answer it.  Runs in ctx->work. */
+static void pvr_handle(struct pvr_ctx *ctx, const struct pvr_queued *q)
+{
+	struct pci_dev *pdev = ctx->pdev;
+	enum pvr_outcome out = PVR_OUT_OK;
+	u16 method = VIRTIO_PVRECOVER_M_NONE;
+	struct pvr_step step;
+	unsigned int in = 0;
+	bool removed;
+	u16 status;
+	u32 us;
+
+	spin_lock(&ctx->lock);
+	removed = ctx->removed;
+	spin_unlock(&ctx->lock);
+	if (removed) {
+		/* Hot-unplugged since the notice was queued. */
+		status = VIRTIO_PVRECOVER_S_UNKNOWN_DEVICE;
+		us = pvr_elapsed_us(q->start);
+		pvr_log_final(pdev, q, status, method, us);
+		pvr_send_ack(ctx->pv, &q->n, status, method, us);
+		return;
+	}
+
+	if (ctx->pv->planned_ok)
+		in |= PVR_IN_PLANNED_OK;
+	if (READ_ONCE(pdev->driver))
+		in |= PVR_IN_HAS_DRIVER;
+	if (pvr_transition(ctx->state, q->n.type, q->n.flags, in, &step)) {
+		/* Cannot happen: ctx->state is always in range. */
+		step.action = PVR_ACT_NONE;
+		step.next = PVR_STATE_IDLE;
+		step.status = VIRTIO_PVRECOVER_S_FAILED;
+	}
+
+	if (step.action != PVR_ACT_NONE)
+		pvr_pm_hold(ctx);
+
+	switch (step.action) {
+	case PVR_ACT_NONE:
+		break;
+	case PVR_ACT_QUIESCE_ERROR:
+	case PVR_ACT_QUIESCE_PLANNED:
+		pvr_quiesce(ctx, q, step.action == PVR_ACT_QUIESCE_PLANNED);
+		method = ctx->method;
+		break;
+	case PVR_ACT_NONFATAL:
+		out = pvr_nonfatal(ctx, q, &method);
+		break;
+	case PVR_ACT_FULL:
+		pvr_quiesce(ctx, q, false);
+		out = pvr_reinit(ctx, q, &method);
+		break;
+	case PVR_ACT_REINIT:
+		out = pvr_reinit(ctx, q, &method);
+		break;
+	case PVR_ACT_REPROBE:
+		/* The driver was detached when the device went offline. */
+		ctx->method = VIRTIO_PVRECOVER_M_REPROBE;
+		ctx->released = true;
+		out = pvr_reinit(ctx, q, &method);
+		break;
+	case PVR_ACT_OFFLINE:
+		pvr_offline(ctx, q, &method);
+		break;
+	case PVR_ACT_RESTORE:
+		device_lock(&pdev->dev);
+		pvr_restore_config(ctx);
+		device_unlock(&pdev->dev);
+		break;
+	default:
+		break;
+	}
+
+	status = pvr_step_status(&step, out);
+	ctx->state = step.next;
+
+	if (step.action == PVR_ACT_FULL || step.action == PVR_ACT_REINIT ||
+	    step.action == PVR_ACT_REPROBE) {
+		if (out == PVR_OUT_OK) {
+			device_lock(&pdev->dev);
+			pvr_snapshot(ctx);
+			device_unlock(&pdev->dev);
+		}
+		pvr_uevent(pdev, out == PVR_OUT_OK ? PVR_UEV_SUCCESS :
+						     PVR_UEV_FAILED);
+	}
+	if (ctx->state != PVR_STATE_QUIESCED)
+		pvr_pm_release(ctx);
+
+	us = pvr_elapsed_us(q->start);
+	pvr_log_final(pdev, q, status, method, us);
+	pvr_send_ack(ctx->pv, &q->n, status, method, us);
+}
+
+static void pvr_ctx_work(struct work_struct *work)
+{
+	struct pvr_ctx *ctx = container_of(work, struct pvr_ctx, work);
+	struct pvr_queued q;
+	bool snap;
+
+	spin_lock(&ctx->lock);
+	snap = ctx->want_snapshot;
+	ctx->want_snapshot = false;
+	spin_unlock(&ctx->lock);
+	if (snap) {
+		device_lock(&ctx->pdev->dev);
+		pvr_snapshot(ctx);
+		device_unlock(&ctx->pdev->dev);
+	}
+
+	for (;;) {
+		spin_lock(&ctx->lock);
+		if (!ctx->count) {
+			ctx->scheduled = false;
+			spin_unlock(&ctx->lock);
+			return;
+		}
+		q = ctx->queue[ctx->head];
+		ctx->head = (ctx->head + 1) % PVR_CTX_QUEUE_LEN;
+		ctx->count--;
+		spin_unlock(&ctx->lock);
+
+		pvr_handle(ctx, &q);
+	}
+}
+
+/* Queue ctx->work unless it is already.  Called with ctx->lock held. */
+static void pvr_ctx_kick(struct pvr_ctx *ctx)
+{
+	if (!ctx->scheduled) {
+		ctx->scheduled = true;
+		queue_work(ctx->pv->wq, &ctx->work);
+	}
+}
+
+/* Called with pv->ctx_lock held. */
+static struct pvr_ctx *pvr_ctx_find(struct pvr_dev *pv, struct pci_dev *pdev)
+{
+	struct pvr_ctx *ctx;
+
+	list_for_each_entry(ctx, &pv->ctxs, node)
+		if (ctx->pdev == pdev)
+			return ctx;
+	return NULL;
+}
+
+/* Find or create the context of @pdev.  Called with pv->ctx_lock held. */
+static struct pvr_ctx *pvr_ctx_get(struct pvr_dev *pv, struct pci_dev *pdev)
+{
+	struct pvr_ctx *ctx = pvr_ctx_find(pv, pdev);
+
+	if (ctx)
+		return ctx;
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return NULL;
+	ctx->pv = pv;
+	ctx->pdev = pci_dev_get(pdev);
+	ctx->state = PVR_STATE_IDLE;
+	ctx->vote = PCI_ERS_RESULT_NONE;
+	spin_lock_init(&ctx->lock);
+	INIT_WORK(&ctx->work, pvr_ctx_work);
+	list_add_tail(&ctx->node, &pv->ctxs);
+	return ctx;
+}
+
+/* Called with pv->ctx_lock held and ctx->work neither queued nor running. */
+static void pvr_ctx_free(struct pvr_ctx *ctx)
+{
+	list_del(&ctx->node);
+	pvr_pm_release(ctx);
+	pci_dev_put(ctx->pdev);
+	kfree(ctx->snap);
+	kfree(ctx);
+}
+
+/* Free contexts of removed functions.  Called with pv->ctx_lock held. */
+static void pvr_ctx_gc(struct pvr_dev *pv)
+{
+	struct pvr_ctx *ctx, *tmp;
+	bool idle;
+
+	list_for_each_entry_safe(ctx, tmp, &pv->ctxs, node) {
+		if (!ctx->removed)
+			continue;
+		spin_lock(&ctx->lock);
+		idle = !ctx->scheduled;
+		spin_unlock(&ctx->lock);
+		if (idle)
+			pvr_ctx_free(ctx);
+	}
+}
+
+/**
+ * pvr_dispatch() - hand a valid notice to its function's context
+ * @pv: the pvrecover device.
+ * @n: the notice, well-formed and of a known type.
+ * @start: when it was taken off the notice queue.
+ *
+ * Resolves the address and queues the notice on the function's context,
+ * whose work carries it out and answers it.  Answers at once when the
+ * address names no function (UNKNOWN_DEVICE), names the function carrying
+ * pvrecover itself (FAILED: recovering it would mean resetting the channel
+ * the notice came on) or when the context's queue is full (BUSY).  Called
+ * from the rx work.
+ */
+void pvr_dispatch(struct pvr_dev *pv, const struct pvr_notice *n,
+		  ktime_t start)
+{
+	struct pvr_queued q = { .n = *n, .start = start };
+	struct pci_dev *pdev;
+	struct pvr_ctx *ctx;
+	bool queued = false;
+
+	pdev = pvr_resolve(n);
+	if (!pdev) {
+		dev_info_ratelimited(&pv->vdev->dev,
+				     "pvrecover: seq %u %s: unknown-device\n",
+				     n->seq, pvr_notice_name(n->type));
+		pvr_send_ack(pv, n, VIRTIO_PVRECOVER_S_UNKNOWN_DEVICE,
+			     VIRTIO_PVRECOVER_M_NONE, pvr_elapsed_us(start));
+		return;
+	}
+
+	if (pdev == pv->self) {
+		dev_warn_ratelimited(&pdev->dev,
+				     "pvrecover: seq %u %s: refusing to recover the device carrying pvrecover\n",
+				     n->seq, pvr_notice_name(n->type));
+		pvr_log(pdev, &q, "failed (%s)",
+			pvr_method_name(VIRTIO_PVRECOVER_M_NONE));
+		pvr_send_ack(pv, n, VIRTIO_PVRECOVER_S_FAILED,
+			     VIRTIO_PVRECOVER_M_NONE, pvr_elapsed_us(start));
+		pci_dev_put(pdev);
+		return;
+	}
+
+	mutex_lock(&pv->ctx_lock);
+	pvr_ctx_gc(pv);
+	ctx = pvr_ctx_get(pv, pdev);
+	if (ctx) {
+		spin_lock(&ctx->lock);
+		if (ctx->count < PVR_CTX_QUEUE_LEN) {
+			ctx->queue[(ctx->head + ctx->count) %
+				   PVR_CTX_QUEUE_LEN] = q;
+			ctx->count++;
+			pvr_ctx_kick(ctx);
+			queued = true;
+		}
+		spin_unlock(&ctx->lock);
+	}
+	mutex_unlock(&pv->ctx_lock);
+
+	if (!queued) {
+		dev_info_ratelimited(&pdev->dev, "pvrecover: seq %u %s: %s\n",
+				     n->seq, pvr_notice_name(n->type),
+				     pvr_status_name(VIRTIO_PVRECOVER_S_BUSY));
+		pvr_send_ack(pv, n, VIRTIO_PVRECOVER_S_BUSY,
+			     VIRTIO_PVRECOVER_M_NONE, pvr_elapsed_us(start));
+	}
+	pci_dev_put(pdev);
+}
+
+static int pvr_bus_notify(struct notifier_block *nb, unsigned long action,
+			  void *data)
+{
+	struct pvr_dev *pv = container_of(nb, struct pvr_dev, nb);
+	struct pci_dev *pdev = to_pci_dev(data);
+	struct pvr_ctx *ctx;
+	bool idle;
+
+	if (pdev == pv->self)
+		return NOTIFY_DONE;
+
+	switch (action) {
+	case BUS_NOTIFY_BOUND_DRIVER:
+		/* The driver core holds the device lock here. */
+		mutex_lock(&pv->ctx_lock);
+		ctx = pvr_ctx_get(pv, pdev);
+		if (ctx)
+			pvr_snapshot(ctx);
+		mutex_unlock(&pv->ctx_lock);
+		break;
+	case BUS_NOTIFY_DEL_DEVICE:
+		mutex_lock(&pv->ctx_lock);
+		ctx = pvr_ctx_find(pv, pdev);
+		if (ctx) {
+			spin_lock(&ctx->lock);
+			ctx->removed = true;
+			idle = !ctx->scheduled;
+			spin_unlock(&ctx->lock);
+			if (idle)
+				pvr_ctx_free(ctx);
+		}
+		mutex_unlock(&pv->ctx_lock);
+		break;
+	default:
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+/**
+ * pvr_recover_init() - start watching PCI functions
+ * @pv: the pvrecover device.
+ *
+ * Registers the PCI bus notifier (config space snapshots when a driver
+ * binds, contexts dropped when a function goes away) and creates a context
+ * for every function present, each taking a first snapshot from its work.
+ *
+ * Return: 0 or a negative errno.
+ */
+int pvr_recover_init(struct pvr_dev *pv)
+{
+	struct pci_dev *pdev = NULL;
+	struct pvr_ctx *ctx;
+	int err;
+
+	pv->nb.notifier_call = pvr_bus_notify;
+	err = bus_register_notifier(&pci_bus_type, &pv->nb);
+	if (err)
+		return err;
+
+	for_each_pci_dev(pdev) {
+		if (pdev == pv->self)
+			continue;
+		mutex_lock(&pv->ctx_lock);
+		ctx = pvr_ctx_get(pv, pdev);
+		if (ctx) {
+			spin_lock(&ctx->lock);
+			ctx->want_snapshot = true;
+			pvr_ctx_kick(ctx);
+			spin_unlock(&ctx->lock);
+		}
+		mutex_unlock(&pv->ctx_lock);
+	}
+	return 0;
+}
+
+/**
+ * pvr_recover_stop() - drop queued notices and wait for work in progress
+ * @pv: the pvrecover device, already stopped: no callbacks, rx work
+ *	cancelled.
+ *
+ * Notices not yet started are dropped unanswered (the device was reset);
+ * a notice being carried out finishes.  Contexts keep their state.
+ */
+void pvr_recover_stop(struct pvr_dev *pv)
+{
+	unsigned int dropped = 0;
+	struct pvr_ctx *ctx;
+
+	mutex_lock(&pv->ctx_lock);
+	list_for_each_entry(ctx, &pv->ctxs, node) {
+		spin_lock(&ctx->lock);
+		dropped += ctx->count;
+		ctx->count = 0;
+		spin_unlock(&ctx->lock);
+	}
+	mutex_unlock(&pv->ctx_lock);
+	if (dropped)
+		dev_info(&pv->vdev->dev,
+			 "pvrecover: dropped %u queued notices\n", dropped);
+
+	flush_workqueue(pv->wq);
+}
+
+/**
+ * pvr_recover_exit() - stop watching PCI functions and free all contexts
+ * @pv: the pvrecover device, stopped with pvr_recover_stop().
+ */
+void pvr_recover_exit(struct pvr_dev *pv)
+{
+	struct pvr_ctx *ctx, *tmp;
+
+	bus_unregister_notifier(&pci_bus_type, &pv->nb);
+	flush_workqueue(pv->wq);
+
+	mutex_lock(&pv->ctx_lock);
+	list_for_each_entry_safe(ctx, tmp, &pv->ctxs, node) {
+		if (ctx->state != PVR_STATE_IDLE && !ctx->removed)
+			dev_warn(&ctx->pdev->dev,
+				 "pvrecover: left %s at unload\n",
+				 pvr_state_name(ctx->state));
+		pvr_ctx_free(ctx);
+	}
+	mutex_unlock(&pv->ctx_lock);
+}
