@@ -24,7 +24,7 @@ report() {	# name status
 }
 
 kernel_files=$(ls "$top"/guest/*/*.[ch] "$top"/host/*/*.[ch] \
-	"$top"/include/uapi/linux/*.h 2>/dev/null)
+	"$top"/include/uapi/linux/*.h 2>/dev/null | grep -v '\.mod\.c$')
 # shellcheck disable=SC2086
 "$b/checkpatch/checkpatch.pl" --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $kernel_files >"$out" 2>&1
@@ -36,6 +36,16 @@ for p in "$top"/qemu-patches/*.patch; do
 	"$b/qemu-src/scripts/checkpatch.pl" --no-color "$p" || exit 1
 done >"$out" 2>&1
 report "checkpatch (QEMU series)" $?
+
+# The series carries the uapi header exactly as QEMU's header import would.
+hdr=include/standard-headers/linux/virtio_pvrecover.h
+awk -v f="$hdr" '
+	/^diff --git / { on = ($0 ~ f) ; next }
+	on && /^\+\+\+ / { body = 1; next }
+	on && body && /^\+/ { print substr($0, 2) }
+	on && body && /^(--|-- )$/ { on = 0 }
+' "$top"/qemu-patches/*.patch | "$top/scripts/qemu-header.sh" --diff >"$out" 2>&1
+report "QEMU copy of the uapi header in sync" $?
 
 for m in "$top"/guest/pvrecover "$top"/host/vhost-recover; do
 	[ -f "$m/Kbuild" ] || continue
