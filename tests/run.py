@@ -19,6 +19,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "harness"))
+sys.path.insert(0, os.path.join(HERE, "single"))
 
 import pvr  # noqa: E402
 

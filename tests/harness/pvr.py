@@ -118,14 +118,17 @@ class Qmp:
         return reply["return"]
 
     def wait_event(self, name, timeout, start=0, **match):
-        """Wait for event `name` whose data has the given values.
+        """Wait for event `name` (or any of a tuple of names) whose data has
+        the given values.
 
         Only events at index >= start are considered; returns (index, event).
         """
+        names = name if isinstance(name, tuple) else (name,)
+
         def find():
             for i in range(start, len(self.events)):
                 ev = self.events[i]
-                if ev["event"] != name:
+                if ev["event"] not in names:
                     continue
                 data = ev.get("data", {})
                 if all(data.get(k.replace("_", "-")) == v for k, v in match.items()):
@@ -160,7 +163,7 @@ class Guest:
         self.exited = False
         k = kver()
         initrd = os.environ.get("PVR_INITRD",
-                                os.path.join(BUILD, "guest", "initramfs-%s.cpio.gz" % k))
+                                os.path.join(BUILD, "guest", "initramfs.cpio.gz"))
         qmp_path = os.path.join(self.dir, "qmp.sock")
         if os.path.exists(qmp_path):
             os.unlink(qmp_path)
@@ -192,6 +195,7 @@ class Guest:
 
     def _reader(self):
         fd = self.proc.stdout.fileno()
+        partial = ""
         while True:
             data = os.read(fd, 4096)
             if not data:
@@ -200,8 +204,13 @@ class Guest:
             with self.cond:
                 self.console += text
                 self.cond.notify_all()
-            for line in text.splitlines():
+            # The log gets whole lines, stamped when they complete.
+            lines = (partial + text).split("\n")
+            partial = lines.pop()
+            for line in lines:
                 self.log("con %s" % line)
+        if partial:
+            self.log("con %s" % partial)
         with self.cond:
             self.exited = True
             self.cond.notify_all()
@@ -288,10 +297,19 @@ class Guest:
         r = self.qmp.cmd("pvrecover-notify", device=device, notice=notice, **args)
         return r["seq"]
 
-    def send_raw(self, data):
-        r = self.qmp.cmd("x-pvrecover-send-raw",
-                         data=base64.b64encode(data).decode())
-        return r["seq"]
+    def send_raw(self, data, timeout=60):
+        """Post raw bytes as one notice.  QEMU refuses more than a few
+        notices waiting for guest buffers; then wait for the guest to take
+        some (a bounded retry on an explicit refusal)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            r = self.qmp.cmd_raw("x-pvrecover-send-raw",
+                                 data=base64.b64encode(data).decode())
+            if "return" in r:
+                return r["return"]["seq"]
+            if "Too many" not in r["error"]["desc"] or time.monotonic() > deadline:
+                raise TestFailure("x-pvrecover-send-raw: %s" % r["error"]["desc"])
+            self.qmp.wait_event("PVRECOVER_ACK", 10, start=len(self.qmp.events))
 
     def wait_ack(self, seq, timeout=60, **match):
         _, ev = self.qmp.wait_event("PVRECOVER_ACK", timeout, seq=seq, **match)

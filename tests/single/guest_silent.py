@@ -1,10 +1,19 @@
-"""pvrecover.ko is not loaded: the host side reports the acknowledgement
+"""pvrecover.ko is not loaded: the host side reports the acknowledgment
 timeouts and nothing waits on the guest."""
 
 import pvr
 from _common import nvme, recovery_device
 
 NAME = "single/guest-silent"
+MEM_ENABLE = 0x2
+
+
+def command_register(g):
+    """The nvme's PCI command register, read from its configuration space."""
+    out = g.value("od -An -tx1 -j4 -N2 /sys/class/nvme/nvme0/device/config",
+                  r"([0-9a-f]{2}\s+[0-9a-f]{2})")
+    lo, hi = out.split()
+    return int(hi + lo, 16)
 
 
 def run():
@@ -15,6 +24,7 @@ def run():
         g.boot()
         g.wait_guest("[ -b /dev/nvme0n1 ]")
         pvr.check("pvrecover" not in g.run("cat /proc/modules"), "module loaded")
+        pvr.check(command_register(g) & MEM_ENABLE, "nvme memory decoding off at start")
 
         seq = g.notify("nvme0", "error-detected", fatal=True, reset=True)
         # The monitor answers while the notices are outstanding.
@@ -30,6 +40,10 @@ def run():
         pvr.check(q["timeouts"] == 2 and q["acks"] == 0, "counters %r" % q)
         pvr.check(not any(e["event"] == "PVRECOVER_ACK" for e in g.qmp.events),
                   "an ack from a guest without the driver")
+        # The reset was real: the function's configuration is gone (memory
+        # decoding off), and with no driver to restore it, it stays gone.
+        pvr.check(not command_register(g) & MEM_ENABLE,
+                  "nvme configuration survived the reset")
         # Neither the VM nor the guest is blocked.
         pvr.check(g.qmp.cmd("query-status")["status"] == "running", "VM stopped")
         pvr.check(g.run("echo alive") == "alive", "guest shell stuck")
