@@ -3,6 +3,7 @@
 #   make          build the kernel modules against Debian's headers
 #   make check    every test (installs dependencies and builds QEMU first)
 #   make demo     the main scenario inside QEMU, with a timeline
+#   make bench    protocol and recovery cost, as ratios to a baseline
 #   make lint     checkpatch (kernel and QEMU), W=1 -Werror, sparse
 #
 # KVER selects the Debian kernel (default: the newest one with headers under
@@ -26,7 +27,7 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 	-I$(UAPI) -I$(TOP)/tests/unit -I$(GUEST)
 UNIT_BINS := $(B)/unit/test_notice $(B)/unit/fuzz_notice
 
-.PHONY: all modules setup qemu initramfs unit check demo lint clean
+.PHONY: all modules setup qemu initramfs unit check demo bench lint clean
 
 all: modules
 
@@ -59,6 +60,10 @@ check: setup qemu
 demo: setup qemu
 	@$(MAKE) --no-print-directory initramfs
 	@KVER=$(KVER) PVR_INITRD=$(INITRD) $(PYTHON) $(TOP)/tests/demo.py
+
+bench: setup qemu
+	@$(MAKE) --no-print-directory initramfs
+	@KVER=$(KVER) PVR_INITRD=$(INITRD) $(PYTHON) $(TOP)/tests/bench.py
 
 lint: setup
 	@$(TOP)/scripts/lint.sh

@@ -235,6 +235,25 @@ u16 pvr_step_status(const struct pvr_step *step, enum pvr_outcome outcome)
 }
 
 /**
+ * pvr_step_next() - state once an action was carried out
+ * @step: the step from pvr_transition().
+ * @outcome: how the action went.
+ *
+ * A non-fatal error whose driver still needs a reset leaves the driver
+ * quiesced, waiting for the host's RESET_DONE; every other step goes to
+ * its fixed next state.
+ *
+ * Return: the next state.
+ */
+enum pvr_state pvr_step_next(const struct pvr_step *step,
+			     enum pvr_outcome outcome)
+{
+	if (step->action == PVR_ACT_NONFATAL && outcome == PVR_OUT_NEED_RESET)
+		return PVR_STATE_QUIESCED;
+	return step->next;
+}
+
+/**
  * pvr_encode_ack() - fill in an ack
  * @ack: the buffer to fill; every byte is written.
  * @n: the notice answered; only the fields marked in @n->valid are echoed,

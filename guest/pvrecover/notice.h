@@ -129,7 +129,9 @@ enum pvr_action {
  * enum pvr_outcome - result of carrying out an action
  * @PVR_OUT_OK: the action succeeded.
  * @PVR_OUT_FAILED: the action failed.
- * @PVR_OUT_NEED_RESET: a non-fatal error needs a reset (driver vote).
+ * @PVR_OUT_NEED_RESET: a non-fatal error needs a reset (driver vote) and
+ *	the guest could not reset the function itself: the driver stays
+ *	quiesced until the host resets it.
  */
 enum pvr_outcome {
 	PVR_OUT_OK,
@@ -159,6 +161,8 @@ enum pvr_parse_result pvr_parse_notice(const struct virtio_pvrecover_notice *raw
 int pvr_transition(enum pvr_state state, u16 type, u16 flags,
 		   unsigned int in, struct pvr_step *step);
 u16 pvr_step_status(const struct pvr_step *step, enum pvr_outcome outcome);
+enum pvr_state pvr_step_next(const struct pvr_step *step,
+			     enum pvr_outcome outcome);
 void pvr_encode_ack(struct virtio_pvrecover_ack *ack,
 		    const struct pvr_notice *n, u16 status, u16 method,
 		    u32 guest_us);

@@ -138,15 +138,19 @@ static void pvr_snapshot(struct pvr_ctx *ctx)
 	ctx->snap = state;
 }
 
-/* Restore config space after a reset.  Called with the device lock held. */
+/*
+ * Restore config space after a reset.  Called with the device lock held.
+ * The channel goes back to normal first: config accessors drop writes to
+ * a function marked perm_failure (pci_dev_is_disconnected()).
+ */
 static void pvr_restore_config(struct pvr_ctx *ctx)
 {
 	struct pci_dev *pdev = ctx->pdev;
 
+	pdev->error_state = pci_channel_io_normal;
 	if (!pdev->state_saved && ctx->snap)
 		pci_load_saved_state(pdev, ctx->snap);
 	pci_restore_state(pdev);
-	pdev->error_state = pci_channel_io_normal;
 }
 
 static const struct pci_error_handlers *pvr_eh(struct pci_dev *pdev)
@@ -286,6 +290,46 @@ static enum pvr_outcome pvr_reinit(struct pvr_ctx *ctx,
 	return out;
 }
 
+/*
+ * A non-fatal error whose driver voted NEED_RESET: reset the function from
+ * the guest, as the PCI core's AER recovery resets below the port, then
+ * slot_reset() and resume().  In a VM the reset goes through the
+ * hypervisor's emulation of FLR or bus reset, so the host stays in charge
+ * of the real device.  Called without the device lock:
+ * pci_reset_function() takes it, saves and restores config space.
+ */
+static enum pvr_outcome pvr_nonfatal_reset(struct pvr_ctx *ctx,
+					   const struct pvr_queued *q)
+{
+	struct pci_dev *pdev = ctx->pdev;
+	const struct pci_error_handlers *eh;
+	enum pvr_outcome out = PVR_OUT_OK;
+	int err;
+
+	pvr_log(pdev, q, "reset_function");
+	err = pci_reset_function(pdev);
+	if (err) {
+		/* Stay quiesced: the host's RESET_DONE completes this. */
+		pvr_log(pdev, q, "no reset method (%d), waiting for the host",
+			err);
+		return PVR_OUT_NEED_RESET;
+	}
+
+	device_lock(&pdev->dev);
+	eh = pdev->driver == ctx->drv ? pvr_eh(pdev) : NULL;
+	if (eh && eh->slot_reset) {
+		pvr_log(pdev, q, "slot_reset");
+		if (eh->slot_reset(pdev) != PCI_ERS_RESULT_RECOVERED)
+			out = PVR_OUT_FAILED;
+	}
+	if (out == PVR_OUT_OK && eh && eh->resume) {
+		pvr_log(pdev, q, "resume");
+		eh->resume(pdev);
+	}
+	device_unlock(&pdev->dev);
+	return out;
+}
+
 /* NONFATAL: the device kept its state; run the AER non-fatal sequence. */
 static enum pvr_outcome pvr_nonfatal(struct pvr_ctx *ctx,
 				     const struct pvr_queued *q, u16 *method)
@@ -308,6 +352,11 @@ static enum pvr_outcome pvr_nonfatal(struct pvr_ctx *ctx,
 		}
 		if (vote == PCI_ERS_RESULT_NEED_RESET) {
 			out = PVR_OUT_NEED_RESET;
+			/* For the REINIT of a later RESET_DONE. */
+			ctx->method = VIRTIO_PVRECOVER_M_AER;
+			ctx->drv = pdev->driver;
+			ctx->vote = vote;
+			ctx->released = false;
 		} else if (vote == PCI_ERS_RESULT_DISCONNECT ||
 			   vote == PCI_ERS_RESULT_NO_AER_DRIVER) {
 			out = PVR_OUT_FAILED;
@@ -318,9 +367,13 @@ static enum pvr_outcome pvr_nonfatal(struct pvr_ctx *ctx,
 	}
 	device_unlock(&pdev->dev);
 
-	if (out == PVR_OUT_NEED_RESET)
+	if (out == PVR_OUT_NEED_RESET) {
 		pvr_uevent(pdev, PVR_UEV_BEGIN);
-	else if (*method == VIRTIO_PVRECOVER_M_AER)
+		out = pvr_nonfatal_reset(ctx, q);
+		if (out == PVR_OUT_NEED_RESET)
+			return out;
+	}
+	if (*method == VIRTIO_PVRECOVER_M_AER)
 		pvr_uevent(pdev, out == PVR_OUT_OK ? PVR_UEV_SUCCESS :
 						     PVR_UEV_FAILED);
 	return out;
@@ -467,7 +520,7 @@ static void pvr_handle(struct pvr_ctx *ctx, const struct pvr_queued *q)
 	}
 
 	status = pvr_step_status(&step, out);
-	ctx->state = step.next;
+	ctx->state = pvr_step_next(&step, out);
 
 	if (step.action == PVR_ACT_FULL || step.action == PVR_ACT_REINIT ||
 	    step.action == PVR_ACT_REPROBE) {

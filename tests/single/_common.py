@@ -68,3 +68,26 @@ def assert_order(g, seq_a, step_a, seq_b, step_b):
     b = wait_step(g, seq_b, step_b)
     pvr.check(a.start() < b.start(), "%s (seq %d) logged after %s (seq %d)"
               % (step_a, seq_a, step_b, seq_b))
+
+
+def start_uevent_log(g):
+    """Record every uevent the guest kernel sends, as udev would see it."""
+    g.run("(uevent sh -c 'echo \"UEV|$ACTION|$DEVPATH|$ERROR_EVENT|$DEVICE_ONLINE\" "
+          ">> /tmp/uevents' </dev/null >/dev/null 2>&1 &)")
+    # Listening once a uevent of ours shows up; re-sent until it does.
+    g.wait_guest("{ echo change > /sys/devices/system/cpu/cpu0/uevent; "
+                 "grep -q cpu0 /tmp/uevents 2>/dev/null; }")
+
+
+def recovery_uevents(g, until, timeout=30):
+    """(devpath, ERROR_EVENT, DEVICE_ONLINE) of the recovery uevents seen,
+    in order, once one with ERROR_EVENT=`until` has arrived."""
+    g.wait_guest("grep -q '|%s|' /tmp/uevents 2>/dev/null" % until, timeout)
+    out = g.run("cat /tmp/uevents")
+    events = []
+    for line in out.splitlines():
+        parts = line.strip().split("|")
+        if len(parts) == 5 and parts[0] == "UEV" and parts[3]:
+            pvr.check(parts[1] == "change", "recovery uevent %r" % line)
+            events.append((parts[2], parts[3], parts[4]))
+    return events

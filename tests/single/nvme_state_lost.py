@@ -3,7 +3,8 @@ recovers through reset_prepare/reset_done and the data is intact."""
 
 import pvr
 from _common import (assert_order, host_digest, nvme, read_digest,
-                     recovery_device, steps, write_pattern)
+                     recovery_device, recovery_uevents, start_uevent_log,
+                     steps, write_pattern)
 
 NAME = "single/nvme-state-lost"
 
@@ -16,6 +17,7 @@ def run():
         g.wait_guest("[ -b /dev/nvme0n1 ]")
         before = write_pattern(g, "/dev/nvme0n1")
         pvr.check(host_digest(img) == before, "pattern did not reach the disk image")
+        start_uevent_log(g)
 
         seq = g.notify("nvme0", "error-detected", fatal=True, reset=True)
         prep = g.wait_ack(seq)
@@ -34,6 +36,14 @@ def run():
         pvr.check("reset_done" in steps(g, done["seq"]),
                   "reset-done steps %r" % steps(g, done["seq"]))
         assert_order(g, seq, "reset_prepare", done["seq"], "reset_done")
+
+        # udev sees the PCI core's own recovery events, on the nvme function.
+        ev = recovery_uevents(g, "SUCCESSFUL_RECOVERY")
+        pvr.check([(e[1], e[2]) for e in ev] ==
+                  [("BEGIN_RECOVERY", "0"), ("SUCCESSFUL_RECOVERY", "1")],
+                  "recovery uevents %r" % ev)
+        pvr.check(all(e[0].endswith("/0000:01:00.0") for e in ev),
+                  "uevents not on the nvme function: %r" % ev)
 
         # Data written before the reset reads back identical; new I/O works.
         pvr.check(read_digest(g, "/dev/nvme0n1") == before,

@@ -388,6 +388,36 @@ static void test_step_status(void)
 	end("sm-step-status");
 }
 
+/* A non-fatal error that still needs a reset leaves the driver quiesced. */
+static void test_step_next(void)
+{
+	static const enum pvr_outcome outs[] = {
+		PVR_OUT_OK, PVR_OUT_FAILED, PVR_OUT_NEED_RESET,
+	};
+	struct pvr_step step = { .next = PVR_STATE_OFFLINE };
+	unsigned int a, o;
+
+	begin();
+	for (a = 0; a < PVR_ACT_NR; a++) {
+		for (o = 0; o < 3; o++) {
+			step.action = a;
+			if (a == PVR_ACT_NONFATAL &&
+			    outs[o] == PVR_OUT_NEED_RESET)
+				CHECK(pvr_step_next(&step, outs[o]) ==
+				      PVR_STATE_QUIESCED);
+			else
+				CHECK(pvr_step_next(&step, outs[o]) ==
+				      PVR_STATE_OFFLINE);
+		}
+	}
+	/* ... and the RESET_DONE that follows re-initialises it. */
+	CHECK(pvr_transition(PVR_STATE_QUIESCED,
+			     VIRTIO_PVRECOVER_N_RESET_DONE, 0,
+			     PVR_IN_HAS_DRIVER, &step) == 0);
+	CHECK(step.action == PVR_ACT_REINIT && step.next == PVR_STATE_IDLE);
+	end("sm-step-next");
+}
+
 /* Walk whole recoveries through the table. */
 static void test_sequences(void)
 {
@@ -531,6 +561,7 @@ int main(void)
 	test_state_machine();
 	test_bad_state();
 	test_step_status();
+	test_step_next();
 	test_sequences();
 	test_ack_encode();
 	test_ack_malformed();

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""make bench: cost of the protocol and of recoveries, as ratios against a
+baseline measured in the same run (absolute times under TCG mean little).
+
+- baseline: round trip of a notice the guest answers without recovering
+  anything (a function with no driver);
+- one nvme recovered through reset_prepare/reset_done, as a multiple of
+  the baseline;
+- N nvme functions recovered one after the other versus all at once: the
+  guest handles different functions in parallel, so the ratio shows how
+  much of that parallelism survives (1.0 = none).
+"""
+
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "harness"))
+sys.path.insert(0, os.path.join(HERE, "single"))
+
+import pvr  # noqa: E402
+from _common import nvme, recovery_device  # noqa: E402
+
+NAME = "bench"
+FUNCTIONS = 4
+ROUNDS = int(os.environ.get("PVR_BENCH_ROUNDS", "5"))
+BASELINE_NOTICES = 50
+
+
+def recover(g, devices):
+    """Send state-lost with a real reset to every device at once; return
+    the wall time until the last one is answered, in seconds."""
+    t = time.monotonic()
+    start = len(g.qmp.events)
+    seqs = [g.notify(d, "state-lost", reset=True) for d in devices]
+    for s in seqs:
+        _, ev = g.qmp.wait_event("PVRECOVER_ACK", 120, start=start, seq=s)
+        pvr.check(ev["data"]["status"] == "recovered", "bench recovery %r" % ev["data"])
+    return time.monotonic() - t
+
+
+def main():
+    devices, names = [], []
+    for i in range(FUNCTIONS):
+        _, d = nvme(NAME, bus_slot=i + 1, ident="nvme%d" % i)
+        devices += d
+        names.append("nvme%d" % i)
+    devices += ["-device", "pcie-root-port,id=rp9,chassis=9,slot=9",
+                "-device", "edu,id=edu0,bus=rp9"]
+    g = pvr.Guest(NAME, recovery_device() + devices, modules=("virtio_pci", "nvme"))
+    try:
+        g.boot()
+        g.wait_guest("[ $(ls /dev/nvme*n1 | wc -l) = %d ]" % FUNCTIONS)
+
+        rtts = []
+        for _ in range(BASELINE_NOTICES):
+            s = g.notify("edu0", "error-detected", fatal=False)
+            rtts.append(g.wait_ack(s)["rtt-us"])
+        base = statistics.median(rtts) / 1e6
+
+        one = statistics.median(recover(g, names[:1]) for _ in range(ROUNDS))
+        serial = statistics.median(
+            sum(recover(g, [n]) for n in names) for _ in range(ROUNDS))
+        together = statistics.median(recover(g, names) for _ in range(ROUNDS))
+        g.assert_kernel_healthy()
+    finally:
+        g.close()
+
+    print("pvrecover bench (%s, TCG, %d rounds, medians)" % (pvr.kver(), ROUNDS))
+    print("  baseline: notice round trip, no recovery     %8.2f ms   1.0x" % (base * 1e3))
+    print("  one nvme recovery (reset hooks)              %8.2f ms %6.1fx baseline"
+          % (one * 1e3, one / base))
+    print("  %d nvme, one after the other                  %8.2f ms %6.1fx baseline"
+          % (FUNCTIONS, serial * 1e3, serial / base))
+    print("  %d nvme, all at once                          %8.2f ms %6.1fx baseline"
+          % (FUNCTIONS, together * 1e3, together / base))
+    print("  concurrent / serial                                        %6.2f"
+          % (together / serial))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
