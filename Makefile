@@ -19,6 +19,10 @@ PYTHON ?= python3
 GUEST := $(TOP)/guest/pvrecover
 GUEST_KO := $(GUEST)/pvrecover.ko
 INITRD := $(B)/guest/initramfs.cpio.gz
+# A guest that is itself a host (L1): vfio, KVM, the patched QEMU, and the
+# L2 kernel and initramfs.
+INITRD_L1 := $(B)/guest/initramfs-l1.cpio.gz
+L1_MODULES := vfio vfio_iommu_type1 vfio_pci kvm_amd
 UAPI := $(TOP)/include/uapi
 KERNEL_SOURCES = $(wildcard $(GUEST)/*.[ch]) $(UAPI)/linux/virtio_pvrecover.h
 
@@ -43,6 +47,13 @@ qemu: setup
 initramfs: modules
 	@mkdir -p $(dir $(INITRD))
 	$(TOP)/tests/harness/mkinitramfs.sh $(KVER) $(GUEST_KO) $(INITRD)
+	$(TOP)/tests/harness/mkinitramfs.sh -m "$(L1_MODULES)" \
+		-b $(B)/qemu/qemu-system-x86_64 \
+		-f /boot/vmlinuz-$(KVER):/l2/vmlinuz -f $(INITRD):/l2/initramfs.cpio.gz \
+		-f /usr/share/seabios/bios-256k.bin:/usr/share/qemu/bios-256k.bin \
+		-f /usr/share/qemu/linuxboot_dma.bin:/usr/share/qemu/linuxboot_dma.bin \
+		-f /usr/share/qemu/kvmvapic.bin:/usr/share/qemu/kvmvapic.bin \
+		$(KVER) $(GUEST_KO) $(INITRD_L1)
 
 $(B)/unit/%: $(TOP)/tests/unit/%.c $(GUEST)/notice.c $(GUEST)/notice.h \
 		$(TOP)/tests/unit/kshim.h $(UAPI)/linux/virtio_pvrecover.h

@@ -7,7 +7,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs="
-	build-essential git make gcc perl python3 ca-certificates xz-utils
+	build-essential binutils git make gcc perl python3 ca-certificates xz-utils
 	cpio gzip kmod busybox-static
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	sparse

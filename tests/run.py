@@ -4,7 +4,8 @@
 Usage: run.py [PATTERN...]   (shell-style patterns on test names, e.g.
 'single/*'; default: all).  Unit test binaries under build/unit print their
 own PASS/FAIL lines; QEMU-based tests are Python modules under tests/single
-with a NAME and a run() that raises on failure.  The last line is
+(one guest) and tests/nested (a guest that assigns a device to its own
+guest) with a NAME and a run() that raises on failure.  The last line is
 "N passed, N failed"; the exit status is non-zero if anything failed.
 """
 
@@ -24,7 +25,7 @@ sys.path.insert(0, os.path.join(HERE, "single"))
 import pvr  # noqa: E402
 
 UNIT_BINARIES = ["test_notice", "fuzz_notice"]
-SUITES = ["single"]
+SUITES = ["single", "nested"]
 
 
 def selected(name, patterns):

@@ -2,7 +2,8 @@
 # /init of the test guests.  Kernel parameters:
 #   pvr.modules=a,b,c   modules to load before the shell starts
 #   pvr.pvrecover=0     do not load pvrecover.ko (default: load it)
-# Prints "PVR-READY" when the shell is about to start on the console.
+#   pvr.shell=ttyS1     where the shell runs (default: the console, ttyS0)
+# The shell prints "PVR-READY" there when it is ready for commands.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -11,6 +12,7 @@ mount -t tmpfs tmpfs /tmp
 export PATH=/bin
 
 load_pvrecover=1
+shell=ttyS0
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	pvr.modules=*)
@@ -18,10 +20,19 @@ for arg in $(cat /proc/cmdline); do
 			modprobe "$m" || echo "PVR-MODPROBE-FAILED $m"
 		done ;;
 	pvr.pvrecover=0) load_pvrecover=0 ;;
+	pvr.shell=*) shell=${arg#pvr.shell=} ;;
 	esac
 done
 if [ "$load_pvrecover" = 1 ]; then
 	modprobe pvrecover || echo "PVR-MODPROBE-FAILED pvrecover"
 fi
-echo "PVR-READY"
-exec setsid sh -c 'exec sh -i </dev/ttyS0 >/dev/ttyS0 2>&1'
+# The shell announces itself once it holds the tty: a serial port nobody
+# has open drops what it receives.  No echo and no prompt: the harness
+# reads command output and explicit end markers only.
+printf '%s\n' 'stty -echo' "PS1=''" 'echo PVR-READY' > /etc/pvr-shellrc
+export ENV=/etc/pvr-shellrc
+# init must not exit: a shell that ends (EOF) is started again.
+while :; do
+	setsid sh -c "exec sh -i </dev/$shell >/dev/$shell 2>&1"
+	echo "PVR-SHELL-EXITED" > /dev/console
+done

@@ -1,24 +1,38 @@
 #!/bin/sh
-# Build a small initramfs for the test guests: busybox, the Debian kernel
-# modules the tests need (with their dependencies, resolved from
-# modules.dep) and pvrecover.ko.
+# Build a small initramfs for the test guests: busybox, Debian kernel
+# modules (with their dependencies, resolved from modules.dep), pvrecover.ko
+# and, for a guest that runs guests itself, more files and programs.
 #
-# Usage: mkinitramfs.sh KVER PVRECOVER_KO OUT.cpio.gz
+# Usage: mkinitramfs.sh [-m MODULES] [-f SRC:DEST]... [-b PROGRAM]...
+#                       KVER PVRECOVER_KO OUT.cpio.gz
+#   -m  space-separated module names (default: the single-level drivers)
+#   -f  copy SRC to DEST inside the image
+#   -b  copy PROGRAM to /bin with the shared libraries it needs
 set -eu
 
+here=$(cd "$(dirname "$0")" && pwd)
+# Drivers the test devices bind to.
+want="nvme e1000e virtio_pci virtio_blk"
+files=""
+progs=""
+while getopts m:f:b: opt; do
+	case $opt in
+	m) want=$OPTARG ;;
+	f) files="$files $OPTARG" ;;
+	b) progs="$progs $OPTARG" ;;
+	*) exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
 kver=$1
 ko=$2
 out=$3
-here=$(cd "$(dirname "$0")" && pwd)
 mods=/lib/modules/$kver
-
-# Drivers the test devices bind to.
-want="nvme e1000e virtio_pci virtio_blk"
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
-mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" \
+mkdir -p "$root/bin" "$root/etc" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" \
 	"$root/run" "$root/$mods/extra"
 cp /bin/busybox "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
@@ -66,6 +80,21 @@ $(for f in $deps; do echo "$f:"; done)
 EOT
 	echo "extra/pvrecover.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko"
 } > "$root/$mods/modules.dep"
+
+for f in $files; do
+	mkdir -p "$root/$(dirname "${f#*:}")"
+	cp "${f%%:*}" "$root/${f#*:}"
+done
+for p in $progs; do
+	cp "$p" "$root/bin/"
+	strip "$root/bin/$(basename "$p")"
+	# The loader and every library, at the paths the program expects.
+	for lib in $(ldd "$p" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+				      $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$root/$(dirname "$lib")"
+		cp -L "$lib" "$root/$lib"
+	done
+done
 
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out.tmp"
 mv "$out.tmp" "$out"

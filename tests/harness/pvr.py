@@ -52,27 +52,35 @@ def kver():
 class Qmp:
     """A minimal QMP client: commands in order, events collected."""
 
-    def __init__(self, path, log):
+    def __init__(self, path, log, greeting_timeout=30):
         self.log = log
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                self.sock.connect(path)
-                break
-            except (FileNotFoundError, ConnectionRefusedError):
-                if time.monotonic() > deadline:
-                    raise TestFailure("QMP socket never appeared")
-                time.sleep(0.05)  # polling for the socket file, bounded
+        self.sock = connect_unix(path)
+        # The greeting comes when the QEMU behind the socket starts.
+        self.sock.settimeout(greeting_timeout)
         self.file = self.sock.makefile("rwb")
         self.cond = threading.Condition()
         self.events = []
         self.replies = []
         self.closed = False
-        greeting = json.loads(self.file.readline())
+        try:
+            greeting = json.loads(self._line())
+        except (OSError, ValueError):
+            raise TestFailure("no QMP greeting on %s" % path)
         check("QMP" in greeting, "bad QMP greeting")
+        self.sock.settimeout(None)
         threading.Thread(target=self._reader, daemon=True).start()
         self.cmd("qmp_capabilities")
+
+    def _line(self):
+        """One JSON line; anything before a '{' (a serial line's noise) is
+        dropped."""
+        while True:
+            line = self.file.readline()
+            if not line:
+                raise OSError("QMP connection closed")
+            i = line.find(b"{")
+            if i >= 0:
+                return line[i:]
 
     def _reader(self):
         try:
@@ -84,8 +92,8 @@ class Qmp:
             self.cond.notify_all()
 
     def _read_messages(self):
-        for line in self.file:
-            msg = json.loads(line)
+        while True:
+            msg = json.loads(self._line())
             with self.cond:
                 if "event" in msg:
                     msg["_t"] = time.monotonic()
@@ -148,72 +156,55 @@ class Qmp:
             pass
 
 
-class Guest:
-    """One guest: the patched QEMU, a Debian kernel, our initramfs."""
+def connect_unix(path, timeout=30):
+    """Connect to a unix socket a QEMU just started is about to listen on."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(path)
+            return sock
+        except (FileNotFoundError, ConnectionRefusedError):
+            sock.close()
+            if time.monotonic() > deadline:
+                raise TestFailure("socket %s never appeared" % path)
+            time.sleep(0.05)  # polling for the socket file, bounded
 
-    def __init__(self, name, devices, modules=("virtio_pci",), pvrecover=True,
-                 mem=512, append=""):
-        self.name = name
-        self.dir = workdir(name)
-        self.logf = open(os.path.join(self.dir, "log.txt"), "w")
-        self.t0 = time.monotonic()
+
+class Console:
+    """A serial console: a transcript fed by a reader thread, and a busybox
+    shell driven through it with explicit end markers."""
+
+    def __init__(self, log, tag="con"):
+        self.log = log
+        self.tag = tag
         self.console = ""
         self.cond = threading.Condition()
         self.seq = 0
         self.exited = False
-        k = kver()
-        initrd = os.environ.get("PVR_INITRD",
-                                os.path.join(BUILD, "guest", "initramfs.cpio.gz"))
-        qmp_path = os.path.join(self.dir, "qmp.sock")
-        if os.path.exists(qmp_path):
-            os.unlink(qmp_path)
-        cmdline = "console=ttyS0 panic=-1 pvr.modules=%s %s %s" % (
-            ",".join(modules), "" if pvrecover else "pvr.pvrecover=0", append)
-        argv = [QEMU, "-accel", "tcg", "-machine", "q35", "-cpu", "max",
-                "-m", str(mem), "-smp", "2", "-nodefaults", "-display", "none",
-                "-no-reboot", "-serial", "stdio",
-                "-kernel", "/boot/vmlinuz-%s" % k, "-initrd", initrd,
-                "-append", cmdline, "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
-        for fw in FIRMWARE:
-            argv += ["-L", fw]
-        argv += devices
-        self.log("argv %s" % " ".join(shlex.quote(a) for a in argv))
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
-        threading.Thread(target=self._reader, daemon=True).start()
-        self.qmp = Qmp(qmp_path, self.log)
+        self._partial = ""
 
-    # -- logging and the console transcript ---------------------------------
+    def write(self, data):
+        raise NotImplementedError
 
-    def now(self):
-        return time.monotonic() - self.t0
-
-    def log(self, text):
-        self.logf.write("%9.3f %s\n" % (self.now(), text))
-        self.logf.flush()
-
-    def _reader(self):
-        fd = self.proc.stdout.fileno()
-        partial = ""
-        while True:
-            data = os.read(fd, 4096)
-            if not data:
-                break
-            text = data.decode("utf-8", "replace").replace("\r", "")
+    def feed(self, data):
+        """Append bytes read from the serial line (None: it closed)."""
+        if data is None:
+            if self._partial:
+                self.log("%s %s" % (self.tag, self._partial))
             with self.cond:
-                self.console += text
+                self.exited = True
                 self.cond.notify_all()
-            # The log gets whole lines, stamped when they complete.
-            lines = (partial + text).split("\n")
-            partial = lines.pop()
-            for line in lines:
-                self.log("con %s" % line)
-        if partial:
-            self.log("con %s" % partial)
+            return
+        text = data.decode("utf-8", "replace").replace("\r", "")
         with self.cond:
-            self.exited = True
+            self.console += text
             self.cond.notify_all()
+        # The log gets whole lines, stamped when they complete.
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        for line in lines:
+            self.log("%s %s" % (self.tag, line))
 
     def wait_console(self, pattern, timeout, start=0):
         """Wait for regex `pattern` in the console from offset `start`.
@@ -230,7 +221,7 @@ class Guest:
                 return m is not None or self.exited
             self.cond.wait_for(find, timeout)
         if m is None:
-            raise TestFailure("console: no /%s/ within %ss" % (pattern, timeout))
+            raise TestFailure("%s: no /%s/ within %ss" % (self.tag, pattern, timeout))
         return m
 
     def mark(self):
@@ -238,12 +229,9 @@ class Guest:
         with self.cond:
             return len(self.console)
 
-    # -- the guest shell -----------------------------------------------------
-
     def boot(self, timeout=120):
         self.wait_console(r"PVR-READY", timeout)
-        # The shell's prompt, then turn echo off so commands do not repeat.
-        self.run("stty -echo; PS1=''", timeout=30)
+        self.run("true", timeout=30)
 
     def run(self, command, timeout=60, check_rc=True):
         """Run a shell command in the guest; return its output (kernel log
@@ -252,9 +240,8 @@ class Guest:
         n = self.seq
         start = self.mark()
         line = "%s; echo @@END:%d:$?@@\n" % (command, n)
-        self.log("run %s" % command)
-        self.proc.stdin.write(line.encode())
-        self.proc.stdin.flush()
+        self.log("%s run %s" % (self.tag, command))
+        self.write(line.encode())
         m = self.wait_console(r"@@END:%d:(\d+)@@" % n, timeout, start)
         rc = int(m.group(1))
         out = self.console[start:m.start()]
@@ -262,7 +249,8 @@ class Guest:
                         if not re.match(r"^\[\s*\d+\.\d+\]", l)
                         and "@@END:%d:$?@@" % n not in l)
         if check_rc and rc != 0:
-            raise TestFailure("guest command failed (rc %d): %s\n%s" % (rc, command, out))
+            raise TestFailure("%s: guest command failed (rc %d): %s\n%s"
+                              % (self.tag, rc, command, out))
         return out.strip()
 
     def value(self, command, pattern, timeout=60):
@@ -278,6 +266,104 @@ class Guest:
         self.run("i=0; until %s; do i=$((i+1)); [ $i -ge %d ] && exit_code=1 && break; "
                  "usleep 100000; done; [ -z \"$exit_code\" ]; r=$?; unset exit_code; (exit $r)"
                  % (condition, tries), timeout=timeout + 30)
+
+    def assert_kernel_healthy(self):
+        m = KERNEL_TROUBLE.search(self.console)
+        check(m is None, "%s: kernel trouble: %r" % (
+            self.tag, self.console[max(0, m.start() - 200):m.start() + 400] if m else ""))
+
+
+class SocketConsole(Console):
+    """A serial port QEMU exposes as a unix socket server."""
+
+    def __init__(self, path, log, tag):
+        super().__init__(log, tag)
+        self.sock = connect_unix(path)
+        threading.Thread(target=self._reader, daemon=True).start()
+
+    def write(self, data):
+        self.sock.sendall(data)
+
+    def _reader(self):
+        while True:
+            try:
+                data = self.sock.recv(4096)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            self.feed(data)
+        self.feed(None)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class Guest(Console):
+    """One guest: the patched QEMU, a Debian kernel, our initramfs.  The
+    guest's ttyS0 is QEMU's stdio: kernel log and the shell."""
+
+    def __init__(self, name, devices, modules=("virtio_pci",), pvrecover=True,
+                 mem=512, append="", machine="q35", accel="tcg", cpu="max",
+                 initrd=None, serials=()):
+        self.name = name
+        self.dir = workdir(name)
+        self.logf = open(os.path.join(self.dir, "log.txt"), "w")
+        self.t0 = time.monotonic()
+        super().__init__(self.log)
+        k = kver()
+        if initrd is None:
+            initrd = os.environ.get("PVR_INITRD",
+                                    os.path.join(BUILD, "guest", "initramfs.cpio.gz"))
+        qmp_path = os.path.join(self.dir, "qmp.sock")
+        cmdline = "console=ttyS0 panic=-1 pvr.modules=%s %s %s" % (
+            ",".join(modules), "" if pvrecover else "pvr.pvrecover=0", append)
+        argv = [QEMU, "-accel", accel, "-machine", machine, "-cpu", cpu,
+                "-m", str(mem), "-smp", "2", "-nodefaults", "-display", "none",
+                "-no-reboot", "-serial", "stdio"]
+        # Further serial ports (ttyS1...) as unix socket servers.
+        self.serial_paths = []
+        for i, _ in enumerate(serials):
+            path = os.path.join(self.dir, "ttyS%d.sock" % (i + 1))
+            self.serial_paths.append(path)
+            argv += ["-serial", "unix:%s,server=on,wait=off" % path]
+        argv += ["-kernel", "/boot/vmlinuz-%s" % k, "-initrd", initrd,
+                 "-append", cmdline, "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
+        for path in [qmp_path] + self.serial_paths:
+            if os.path.exists(path):
+                os.unlink(path)
+        for fw in FIRMWARE:
+            argv += ["-L", fw]
+        argv += devices
+        self.log("argv %s" % " ".join(shlex.quote(a) for a in argv))
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        threading.Thread(target=self._reader, daemon=True).start()
+        self.qmp = Qmp(qmp_path, self.log)
+
+    def now(self):
+        return time.monotonic() - self.t0
+
+    def log(self, text):
+        self.logf.write("%9.3f %s\n" % (self.now(), text))
+        self.logf.flush()
+
+    def write(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def _reader(self):
+        fd = self.proc.stdout.fileno()
+        while True:
+            data = os.read(fd, 4096)
+            if not data:
+                break
+            self.feed(data)
+        self.feed(None)
 
     # -- pvrecover helpers ---------------------------------------------------
 
@@ -314,11 +400,6 @@ class Guest:
     def wait_ack(self, seq, timeout=60, **match):
         _, ev = self.qmp.wait_event("PVRECOVER_ACK", timeout, seq=seq, **match)
         return ev["data"]
-
-    def assert_kernel_healthy(self):
-        m = KERNEL_TROUBLE.search(self.console)
-        check(m is None, "guest kernel trouble: %r" %
-              self.console[max(0, m.start() - 200):m.start() + 400] if m else "")
 
     def close(self):
         try:

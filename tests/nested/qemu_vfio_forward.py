@@ -1,0 +1,68 @@
+"""The whole chain with the QEMU userspace device: a fatal AER error
+injected in L0 at the root port above the nvme is handled by L1's kernel
+(link reset), vfio-pci signals L1's QEMU, which forwards it to L2 as
+notices instead of stopping L2; L2's nvme driver recovers with its data."""
+
+import re
+
+import nested
+import pvr
+from _common import read_digest, steps, write_pattern
+
+NAME = "nested/qemu-vfio-forward"
+
+
+def run():
+    img = pvr.blank_disk(NAME, "nvme.img", size_mb=16)
+    n = nested.Nested(NAME, img)
+    try:
+        n.boot_l1()
+        n.start_l2()
+        n.l2.wait_guest("[ -b /dev/nvme0n1 ]", 60)
+        data = write_pattern(n.l2, "/dev/nvme0n1")
+
+        l1_mark = n.l0.mark()
+        n.inject_fatal()
+        _, prep = n.qmp2.wait_event("PVRECOVER_ACK", 60, device="hostdev0",
+                                    notice="error-detected")
+        pvr.check((prep["data"]["status"], prep["data"]["method"]) ==
+                  ("prepared", "reset-hooks"), "error-detected answered %r" % prep["data"])
+        _, done = n.qmp2.wait_event("PVRECOVER_ACK", 60, device="hostdev0",
+                                    notice="reset-done")
+        pvr.check((done["data"]["status"], done["data"]["method"]) ==
+                  ("recovered", "reset-hooks"), "reset-done answered %r" % done["data"])
+
+        # L1's kernel really saw and recovered from the error ...
+        n.l0.wait_console(r"AER: Uncorrected \(Fatal\) error", 10, l1_mark)
+        rec = n.l0.wait_console(r"AER: device recovery successful", 10, l1_mark)
+        # ... before L2 was told the device is usable again.
+        done_line = n.l2.wait_console(
+            r"pvrecover: seq %d reset-done: reset_done" % done["data"]["seq"], 10)
+        pvr.check(steps(n.l2, prep["data"]["seq"])[:1] == ["reset_prepare"],
+                  "error-detected steps %r" % steps(n.l2, prep["data"]["seq"]))
+        t_rec = line_time(n, "l1k", rec.group(0))
+        t_done = line_time(n, "l2", done_line.group(0))
+        pvr.check(t_rec < t_done, "reset-done reached L2 (%.3f) before L1 finished "
+                  "its recovery (%.3f)" % (t_done, t_rec))
+
+        # Data intact, new I/O works, L2 never stopped.
+        pvr.check(read_digest(n.l2, "/dev/nvme0n1") == data, "data differs after recovery")
+        new = write_pattern(n.l2, "/dev/nvme0n1", offset_kb=4096)
+        pvr.check(read_digest(n.l2, "/dev/nvme0n1", offset_kb=4096) == new,
+                  "new I/O after recovery reads back wrong")
+        pvr.check(n.qmp2.cmd("query-status")["status"] == "running", "L2 not running")
+        pvr.check(not any(e["event"] == "STOP" for e in n.qmp2.events), "L2 was paused")
+        pvr.check("forwarded to the guest" in n.l2_qemu_log(), "L1's QEMU did not forward")
+        n.l2.assert_kernel_healthy()
+    finally:
+        n.close()
+
+
+def line_time(n, tag, text):
+    """Host time at which a console line was logged."""
+    with open(n.l0.logf.name) as f:
+        for line in f:
+            t, _, rest = line.strip().partition(" ")
+            if rest.startswith(tag + " ") and text in rest:
+                return float(t)
+    raise pvr.TestFailure("line %r of %s not logged" % (text, tag))
