@@ -13,8 +13,7 @@ sys.path.insert(0, os.path.join(HERE, "harness"))
 sys.path.insert(0, os.path.join(HERE, "single"))
 
 import pvr  # noqa: E402
-from _common import (host_digest, nvme, read_digest, recovery_device,  # noqa: E402
-                     write_pattern)
+from _common import host_digest, nvme_guest, read_digest, write_pattern  # noqa: E402
 
 NAME = "demo"
 
@@ -62,13 +61,10 @@ def timeline(logfile, since):
 
 
 def main():
-    img, disk = nvme(NAME)
-    g = pvr.Guest(NAME, recovery_device() + disk, modules=("virtio_pci", "nvme"))
+    print("booting Debian %s under TCG with pvrecover.ko ..." % pvr.kver(), flush=True)
+    g, img = nvme_guest(NAME)
     ok = False
     try:
-        print("booting Debian %s under TCG with pvrecover.ko ..." % pvr.kver(), flush=True)
-        g.boot()
-        g.wait_guest("[ -b /dev/nvme0n1 ]")
         t_start = g.now()
         before = write_pattern(g, "/dev/nvme0n1")
         seq = g.notify("nvme0", "error-detected", fatal=True, reset=True)

@@ -230,6 +230,26 @@ static enum pvr_outcome pvr_reprobe(struct pvr_ctx *ctx,
 }
 
 /*
+ * The second half of the AER callbacks: slot_reset(), then resume() if
+ * the driver recovered.  Called with the device lock held.
+ */
+static enum pvr_outcome pvr_slot_reset_resume(struct pci_dev *pdev,
+					      const struct pci_error_handlers *eh,
+					      const struct pvr_queued *q)
+{
+	if (eh->slot_reset) {
+		pvr_log(pdev, q, "slot_reset");
+		if (eh->slot_reset(pdev) != PCI_ERS_RESULT_RECOVERED)
+			return PVR_OUT_FAILED;
+	}
+	if (eh->resume) {
+		pvr_log(pdev, q, "resume");
+		eh->resume(pdev);
+	}
+	return PVR_OUT_OK;
+}
+
+/*
  * REINIT: restore config space, then bring the driver back by the method
  * used at quiesce.  *method gets the method actually used.
  */
@@ -239,7 +259,6 @@ static enum pvr_outcome pvr_reinit(struct pvr_ctx *ctx,
 	struct pci_dev *pdev = ctx->pdev;
 	const struct pci_error_handlers *eh;
 	enum pvr_outcome out = PVR_OUT_OK;
-	pci_ers_result_t res;
 
 	*method = ctx->method;
 	device_lock(&pdev->dev);
@@ -267,18 +286,7 @@ static enum pvr_outcome pvr_reinit(struct pvr_ctx *ctx,
 			out = PVR_OUT_FAILED;
 			break;
 		}
-		if (eh->slot_reset) {
-			pvr_log(pdev, q, "slot_reset");
-			res = eh->slot_reset(pdev);
-			if (res != PCI_ERS_RESULT_RECOVERED) {
-				out = PVR_OUT_FAILED;
-				break;
-			}
-		}
-		if (eh->resume) {
-			pvr_log(pdev, q, "resume");
-			eh->resume(pdev);
-		}
+		out = pvr_slot_reset_resume(pdev, eh, q);
 		break;
 	default:
 		break;
@@ -317,15 +325,8 @@ static enum pvr_outcome pvr_nonfatal_reset(struct pvr_ctx *ctx,
 
 	device_lock(&pdev->dev);
 	eh = pdev->driver == ctx->drv ? pvr_eh(pdev) : NULL;
-	if (eh && eh->slot_reset) {
-		pvr_log(pdev, q, "slot_reset");
-		if (eh->slot_reset(pdev) != PCI_ERS_RESULT_RECOVERED)
-			out = PVR_OUT_FAILED;
-	}
-	if (out == PVR_OUT_OK && eh && eh->resume) {
-		pvr_log(pdev, q, "resume");
-		eh->resume(pdev);
-	}
+	if (eh)
+		out = pvr_slot_reset_resume(pdev, eh, q);
 	device_unlock(&pdev->dev);
 	return out;
 }

@@ -25,6 +25,22 @@ def nvme(name, bus_slot=1, ident="nvme0"):
                  % (ident, ident, ident, bus_slot)]
 
 
+def nvme_guest(name, extra=(), recovery=None, **guest_args):
+    """Boot a guest with the recovery device (properties `recovery`) and
+    an nvme behind a root port, and wait for its disk.  Returns (guest,
+    disk image path); the caller closes the guest."""
+    img, disk = nvme(name)
+    g = pvr.Guest(name, recovery_device(**(recovery or {})) + disk + list(extra),
+                  modules=("virtio_pci", "nvme"), **guest_args)
+    try:
+        g.boot()
+        g.wait_guest("[ -b /dev/nvme0n1 ]")
+    except BaseException:
+        g.close()
+        raise
+    return g, img
+
+
 def write_pattern(g, dev, offset_kb=0, kb=PATTERN_KB):
     """Write random data to a block device, bypassing the page cache;
     return its md5."""

@@ -2,7 +2,7 @@
 are counted and answered; the guest keeps working."""
 
 import pvr
-from _common import nvme, recovery_device
+from _common import nvme_guest
 
 NAME = "single/bad-input"
 
@@ -12,15 +12,11 @@ RAW = 0x40000000    # seqs of hand-made notices, far from QEMU's own
 
 
 def run():
-    img, disk = nvme(NAME)
-    devices = recovery_device() + disk + [
-        # A function with no driver in the guest.
+    # edu: a function with no driver in the guest.
+    g, _ = nvme_guest(NAME, extra=[
         "-device", "pcie-root-port,id=rp2,chassis=2,slot=2",
-        "-device", "edu,id=edu0,bus=rp2"]
-    g = pvr.Guest(NAME, devices, modules=("virtio_pci", "nvme"))
+        "-device", "edu,id=edu0,bus=rp2"])
     try:
-        g.boot()
-        g.wait_guest("[ -b /dev/nvme0n1 ]")
         base = g.pvr_sysfs()
 
         def ack_of(data):

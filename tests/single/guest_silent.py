@@ -2,7 +2,7 @@
 timeouts and nothing waits on the guest."""
 
 import pvr
-from _common import nvme, recovery_device
+from _common import nvme_guest
 
 NAME = "single/guest-silent"
 MEM_ENABLE = 0x2
@@ -17,12 +17,8 @@ def command_register(g):
 
 
 def run():
-    img, disk = nvme(NAME)
-    g = pvr.Guest(NAME, recovery_device(**{"ack-timeout-ms": 2000}) + disk,
-                  modules=("virtio_pci", "nvme"), pvrecover=False)
+    g, _ = nvme_guest(NAME, recovery={"ack-timeout-ms": 2000}, pvrecover=False)
     try:
-        g.boot()
-        g.wait_guest("[ -b /dev/nvme0n1 ]")
         pvr.check("pvrecover" not in g.run("cat /proc/modules"), "module loaded")
         pvr.check(command_register(g) & MEM_ENABLE, "nvme memory decoding off at start")
 

@@ -1,7 +1,7 @@
 """pvrecover.ko unloads and reloads, idle and with notices pending."""
 
 import pvr
-from _common import nvme, read_digest, recovery_device, write_pattern
+from _common import nvme_guest, read_digest, write_pattern
 
 NAME = "single/module-reload"
 BURST = 6
@@ -15,12 +15,8 @@ def recover_once(g):
 
 
 def run():
-    img, disk = nvme(NAME)
-    g = pvr.Guest(NAME, recovery_device(**{"ack-timeout-ms": 3000}) + disk,
-                  modules=("virtio_pci", "nvme"))
+    g, _ = nvme_guest(NAME, recovery={"ack-timeout-ms": 3000})
     try:
-        g.boot()
-        g.wait_guest("[ -b /dev/nvme0n1 ]")
         data = write_pattern(g, "/dev/nvme0n1")
 
         # Idle unload and reload, then the driver still works.

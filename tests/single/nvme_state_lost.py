@@ -2,19 +2,15 @@
 recovers through reset_prepare/reset_done and the data is intact."""
 
 import pvr
-from _common import (assert_order, host_digest, nvme, read_digest,
-                     recovery_device, recovery_uevents, start_uevent_log,
-                     steps, write_pattern)
+from _common import (assert_order, host_digest, nvme_guest, read_digest,
+                     recovery_uevents, start_uevent_log, steps, write_pattern)
 
 NAME = "single/nvme-state-lost"
 
 
 def run():
-    img, disk = nvme(NAME)
-    g = pvr.Guest(NAME, recovery_device() + disk, modules=("virtio_pci", "nvme"))
+    g, img = nvme_guest(NAME)
     try:
-        g.boot()
-        g.wait_guest("[ -b /dev/nvme0n1 ]")
         before = write_pattern(g, "/dev/nvme0n1")
         pvr.check(host_digest(img) == before, "pattern did not reach the disk image")
         start_uevent_log(g)

@@ -3,7 +3,7 @@ detached, udev told); a later state-lost brings it back by re-probe with
 its data intact."""
 
 import pvr
-from _common import (nvme, read_digest, recovery_device, recovery_uevents,
+from _common import (nvme_guest, read_digest, recovery_uevents,
                      start_uevent_log, steps, write_pattern)
 
 NAME = "single/perm-failure"
@@ -11,11 +11,8 @@ BOUND = "[ -e /sys/bus/pci/devices/0000:01:00.0/driver ]"
 
 
 def run():
-    img, disk = nvme(NAME)
-    g = pvr.Guest(NAME, recovery_device() + disk, modules=("virtio_pci", "nvme"))
+    g, _ = nvme_guest(NAME)
     try:
-        g.boot()
-        g.wait_guest("[ -b /dev/nvme0n1 ]")
         data = write_pattern(g, "/dev/nvme0n1")
         start_uevent_log(g)
 
