@@ -256,12 +256,17 @@ static bool pvr_is_ready(struct pvr_dev *pv)
 	return ready;
 }
 
-/* Drain the notice virtqueue.  The only user of it once the device is live. */
+/*
+ * Drain the notice virtqueue.  The only user of it once the device is live.
+ * At most PVR_RX_BUDGET notices per run: a device that keeps the queue
+ * full gets the rest handled by a fresh run, queued behind other work.
+ */
 static void pvr_rx_work(struct work_struct *work)
 {
 	struct pvr_dev *pv = container_of(work, struct pvr_dev, rx_work);
 	struct virtqueue *vq = pv->notice_vq;
 	struct virtio_pvrecover_notice *buf;
+	unsigned int budget = PVR_RX_BUDGET;
 	unsigned int len;
 
 	do {
@@ -272,6 +277,11 @@ static void pvr_rx_work(struct work_struct *work)
 			pvr_rx_one(pv, buf, len);
 			if (!pvr_is_ready(pv))
 				return;
+			if (!--budget) {
+				virtqueue_kick(vq);
+				queue_work(pv->wq, &pv->rx_work);
+				return;
+			}
 			cond_resched();
 		}
 		virtqueue_kick(vq);

@@ -24,6 +24,8 @@
 #define PVR_ACK_PENDING_MAX	64
 /* Notice buffers kept posted (bounded by the virtqueue size too). */
 #define PVR_NOTICE_BUFS_MAX	64
+/* Notices taken off the queue per run of the rx work. */
+#define PVR_RX_BUDGET		64
 
 /**
  * enum pvr_counter - statistics shown in sysfs
