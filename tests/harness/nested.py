@@ -77,6 +77,12 @@ class Nested:
         self.qmp2 = pvr.Qmp(self.l0.serial_paths[2], self.log, greeting_timeout=120)
         self.l2.boot(timeout=180)
 
+    def boot(self, **l2_args):
+        """L1 up with the nvme on vfio-pci, L2 up with the nvme's disk."""
+        self.boot_l1()
+        self.start_l2(**l2_args)
+        self.l2.wait_guest("[ -b /dev/nvme0n1 ]", 60)
+
     def inject_fatal(self, port="rp1", error="MALF_TLP"):
         """A fatal uncorrectable error at L0's root port above the nvme."""
         self.l0.qmp.cmd("human-monitor-command",

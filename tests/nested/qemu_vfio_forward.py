@@ -16,9 +16,7 @@ def run():
     img = pvr.blank_disk(NAME, "nvme.img", size_mb=16)
     n = nested.Nested(NAME, img)
     try:
-        n.boot_l1()
-        n.start_l2()
-        n.l2.wait_guest("[ -b /dev/nvme0n1 ]", 60)
+        n.boot()
         data = write_pattern(n.l2, "/dev/nvme0n1")
 
         l1_mark = n.l0.mark()

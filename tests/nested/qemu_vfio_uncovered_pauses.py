@@ -11,9 +11,7 @@ def run():
     img = pvr.blank_disk(NAME, "nvme.img", size_mb=16)
     n = nested.Nested(NAME, img)
     try:
-        n.boot_l1()
-        n.start_l2(cover=())
-        n.l2.wait_guest("[ -b /dev/nvme0n1 ]", 60)
+        n.boot(cover=())
         n.inject_fatal()
         n.qmp2.wait_event("STOP", 60)
         st = n.qmp2.cmd("query-status")
