@@ -3,6 +3,7 @@
 #   make          build the kernel modules against Debian's headers
 #   make check    every test (installs dependencies and builds QEMU first)
 #   make demo     the main scenario inside QEMU, with a timeline
+#                 (DEMO=nested: a real AER error under an assigned nvme)
 #   make bench    protocol and recovery cost, as ratios to a baseline
 #   make lint     checkpatch (kernel and QEMU), W=1 -Werror, sparse
 #
@@ -70,7 +71,8 @@ check: setup qemu
 
 demo: setup qemu
 	@$(MAKE) --no-print-directory initramfs
-	@KVER=$(KVER) PVR_INITRD=$(INITRD) $(PYTHON) $(TOP)/tests/demo.py
+	@KVER=$(KVER) PVR_INITRD=$(INITRD) $(PYTHON) $(TOP)/tests/demo.py \
+		$(if $(filter nested,$(DEMO)),--nested)
 
 bench: setup qemu
 	@$(MAKE) --no-print-directory initramfs

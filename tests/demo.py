@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
-"""make demo: an emulated nvme loses its state in a real reset while the
-guest runs; pvrecover makes the nvme driver recover, and the data written
-before the reset reads back identical.  Prints a timeline."""
+"""make demo: an nvme loses its state in a real reset while its guest runs;
+pvrecover makes the nvme driver recover, and the data written before the
+reset reads back identical.  Prints a timeline.
+
+  demo.py           one guest; QEMU resets its emulated nvme (about 10 s)
+  demo.py --nested  L0 injects a real AER error above an nvme that L1
+                    assigns to L2 with vfio-pci (about 30 s)
+"""
 
 import json
 import os
@@ -12,35 +17,52 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "harness"))
 sys.path.insert(0, os.path.join(HERE, "single"))
 
+import nested  # noqa: E402
 import pvr  # noqa: E402
 from _common import host_digest, nvme_guest, read_digest, write_pattern  # noqa: E402
 
 NAME = "demo"
+WRITE = r"run (dd if=/tmp/pat of=/dev/nvme0n1 bs=64k seek=0 .*)"
+READ = r"run (dd if=/dev/nvme0n1 bs=64k skip=0 .*)"
+NEW_IO = r"run (dd if=/tmp/pat of=/dev/nvme0n1 bs=64k seek=64 .*)"
 
-# What the timeline shows: (regex on a harness log line, label).
-SHOWN = [
-    (r"^run (dd if=/tmp/pat of=/dev/nvme0n1 bs=64k seek=0 .*)",
-     "guest  writes a 1 MiB random pattern to the nvme"),
-    (r"^qmp -> .*\"pvrecover-notify\".*", "host   QMP pvrecover-notify error-detected "
-                                           "(fatal, with a real reset of the nvme)"),
+# What the timelines show: (regex on a harness log line, label); a label
+# None means the line is a QMP acknowledgment event, shown decoded.
+SINGLE = [
+    (r"^con " + WRITE, "guest  writes a 1 MiB random pattern to the nvme"),
+    (r"^qmp -> .*\"pvrecover-notify\".*",
+     "host   QMP pvrecover-notify error-detected (fatal, with a real reset of the nvme)"),
     (r"^con .*pvrecover: (seq \d+ [\w-]+: .*)", "guest  pvrecover %s"),
     (r"^con .*nvme nvme0: (.*)", "guest  nvme driver: %s"),
     (r"^qmp event PVRECOVER_ACK (.*)", None),
-    (r"^run (dd if=/dev/nvme0n1 bs=64k skip=0 .*)",
-     "guest  reads the pattern back from the nvme (direct I/O, cache dropped)"),
-    (r"^run (dd if=/tmp/pat of=/dev/nvme0n1 bs=64k seek=64 .*)",
-     "guest  new I/O: writes a second pattern at 4 MiB"),
+    (r"^con " + READ, "guest  reads the pattern back (direct I/O, cache dropped)"),
+    (r"^con " + NEW_IO, "guest  new I/O: writes a second pattern at 4 MiB"),
+]
+NESTED = [
+    (r"^l2 " + WRITE, "L2     writes a 1 MiB random pattern to its assigned nvme"),
+    (r"^qmp -> .*pcie_aer_inject_error.*",
+     "L0     injects a fatal MalfTLP at the root port above the nvme"),
+    (r"^l1k .*AER: (Uncorrected.*)", "L1     kernel AER: %s"),
+    (r"^l1k .*AER: (Root Port link has been reset.*)", "L1     kernel AER: %s"),
+    (r"^l1k .*AER: (device recovery successful)", "L1     kernel AER: %s"),
+    (r"^l1k .*vfio-pci .*: (.*)", "L1     vfio-pci: %s"),
+    (r"^l2 .*pvrecover: (seq \d+ [\w-]+: .*)", "L2     pvrecover %s"),
+    (r"^l2 .*nvme nvme0: (.*)", "L2     nvme driver: %s"),
+    (r"^qmp2 event PVRECOVER_ACK (.*)", None),
+    (r"^qmp2 event (STOP.*)", "L1     QEMU paused L2: %s"),
+    (r"^l2 " + READ, "L2     reads the pattern back (direct I/O, cache dropped)"),
+    (r"^l2 " + NEW_IO, "L2     new I/O: writes a second pattern at 4 MiB"),
 ]
 
 
 def ack_label(text):
     a = json.loads(text)
-    return ("host   ack seq %d %s: %s (%s), %.1f ms in the guest, %.1f ms round trip"
-            % (a["seq"], a["notice"], a["status"], a["method"],
-               a["guest-us"] / 1000.0, a["rtt-us"] / 1000.0))
+    return ("%s ack seq %d %s: %s (%s), %.1f ms in the guest, %.1f ms round trip"
+            % ("host  " if SHOWN is SINGLE else "L1    ", a["seq"], a["notice"],
+               a["status"], a["method"], a["guest-us"] / 1000.0, a["rtt-us"] / 1000.0))
 
 
-def timeline(logfile, since):
+def timeline(logfile, since, shown):
     rows = []
     with open(logfile) as f:
         for line in f:
@@ -48,7 +70,7 @@ def timeline(logfile, since):
             t = float(t)
             if t < since:
                 continue
-            for rx, label in SHOWN:
+            for rx, label in shown:
                 m = re.search(rx, text)
                 if m:
                     if label is None:
@@ -60,10 +82,9 @@ def timeline(logfile, since):
     return rows
 
 
-def main():
+def recover_single():
     print("booting Debian %s under TCG with pvrecover.ko ..." % pvr.kver(), flush=True)
     g, img = nvme_guest(NAME)
-    ok = False
     try:
         t_start = g.now()
         before = write_pattern(g, "/dev/nvme0n1")
@@ -73,14 +94,50 @@ def main():
         after = read_digest(g, "/dev/nvme0n1")
         new = write_pattern(g, "/dev/nvme0n1", offset_kb=4096)
         new_ok = read_digest(g, "/dev/nvme0n1", offset_kb=4096) == new
-        t_end = g.now()
         ok = (after == before and host_digest(img) == before and new_ok
               and ev["data"]["status"] == "recovered")
         g.assert_kernel_healthy()
+        return g, t_start, g.now(), before, after, new_ok, ok
     finally:
         g.close()
+
+
+def recover_nested():
+    print("booting L1 (Debian %s, TCG, IOMMU, vfio, KVM) and L2 (KVM in L1) ..."
+          % pvr.kver(), flush=True)
+    img = pvr.blank_disk(NAME, "nvme.img")
+    n = nested.Nested(NAME, img)
+    try:
+        n.boot()
+        t_start = n.l0.now()
+        before = write_pattern(n.l2, "/dev/nvme0n1")
+        n.inject_fatal()
+        _, ev = n.qmp2.wait_event("PVRECOVER_ACK", 60, device="hostdev0",
+                                  notice="reset-done")
+        after = read_digest(n.l2, "/dev/nvme0n1")
+        new = write_pattern(n.l2, "/dev/nvme0n1", offset_kb=4096)
+        new_ok = read_digest(n.l2, "/dev/nvme0n1", offset_kb=4096) == new
+        running = n.qmp2.cmd("query-status")["status"] == "running"
+        ok = (after == before and new_ok and running
+              and ev["data"]["status"] == "recovered")
+        n.l2.assert_kernel_healthy()
+        return n.l0, t_start, n.l0.now(), before, after, new_ok, ok
+    finally:
+        n.close()
+
+
+SHOWN = SINGLE
+
+
+def main():
+    global SHOWN
+    if "--nested" in sys.argv[1:]:
+        SHOWN = NESTED
+        g, t_start, t_end, before, after, new_ok, ok = recover_nested()
+    else:
+        g, t_start, t_end, before, after, new_ok, ok = recover_single()
     print("\ntimeline (seconds from the first write; host clock)")
-    for t, label in timeline(os.path.join(g.dir, "log.txt"), t_start):
+    for t, label in timeline(os.path.join(g.dir, "log.txt"), t_start, SHOWN):
         print("  %+8.3f  %s" % (t - t_start, label))
     print("\npattern md5 before the reset: %s" % before)
     print("pattern md5 after recovery:   %s" % after)

@@ -74,7 +74,8 @@ class Nested:
         cmd = " ".join("'%s'" % a for a in argv)
         # QEMU must not share the shell's stdin: it makes fd 0 non-blocking.
         self.l1.run("(%s </dev/null >/tmp/l2-qemu.log 2>&1 &)" % cmd)
-        self.qmp2 = pvr.Qmp(self.l0.serial_paths[2], self.log, greeting_timeout=120)
+        self.qmp2 = pvr.Qmp(self.l0.serial_paths[2], self.log, greeting_timeout=120,
+                            tag="qmp2")
         self.l2.boot(timeout=180)
 
     def boot(self, **l2_args):

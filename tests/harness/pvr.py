@@ -52,8 +52,8 @@ def kver():
 class Qmp:
     """A minimal QMP client: commands in order, events collected."""
 
-    def __init__(self, path, log, greeting_timeout=30):
-        self.log = log
+    def __init__(self, path, log, greeting_timeout=30, tag="qmp"):
+        self.log = lambda text: log("%s %s" % (tag, text))
         self.sock = connect_unix(path)
         # The greeting comes when the QEMU behind the socket starts.
         self.sock.settimeout(greeting_timeout)
@@ -98,7 +98,7 @@ class Qmp:
                 if "event" in msg:
                     msg["_t"] = time.monotonic()
                     self.events.append(msg)
-                    self.log("qmp event %s %s" % (msg["event"],
+                    self.log("event %s %s" % (msg["event"],
                                                   json.dumps(msg.get("data"))))
                 else:
                     self.replies.append(msg)
@@ -108,7 +108,7 @@ class Qmp:
         msg = {"execute": name}
         if args:
             msg["arguments"] = args
-        self.log("qmp -> %s" % json.dumps(msg))
+        self.log("-> %s" % json.dumps(msg))
         with self.cond:
             self.file.write(json.dumps(msg).encode() + b"\n")
             self.file.flush()
@@ -116,7 +116,7 @@ class Qmp:
             if not ok or not self.replies:
                 raise TestFailure("QMP %s: no reply within %ss" % (name, timeout))
             reply = self.replies.pop(0)
-        self.log("qmp <- %s" % json.dumps(reply))
+        self.log("<- %s" % json.dumps(reply))
         return reply
 
     def cmd(self, name, timeout=30, **args):
