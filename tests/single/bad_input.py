@@ -1,6 +1,8 @@
 """Unknown devices, unsupported notice types, malformed notices and a flood
 are counted and answered; the guest keeps working."""
 
+import re
+
 import pvr
 from _common import nvme_guest
 
@@ -13,10 +15,12 @@ RAW = 0x40000000    # seqs of hand-made notices, far from QEMU's own
 
 
 def run():
-    # edu: a function with no driver in the guest.
+    # edu: a function with no driver in the guest, two bridges down (root
+    # port, PCIe-to-PCI bridge): its address is a path of depth 3.
     g, _ = nvme_guest(NAME, extra=[
         "-device", "pcie-root-port,id=rp2,chassis=2,slot=2",
-        "-device", "edu,id=edu0,bus=rp2"])
+        "-device", "pcie-pci-bridge,id=br2,bus=rp2",
+        "-device", "edu,id=edu0,bus=br2,addr=3"])
     try:
         base = g.pvr_sysfs()
 
@@ -49,6 +53,10 @@ def run():
         seq = g.notify("edu0", "error-detected", fatal=True)
         a = g.wait_ack(seq)
         pvr.check(a["status"] == "no-driver", "no driver: %r" % a)
+        # Resolved to the right function, whatever bus numbers the guest chose.
+        edu = g.value("grep -l 0x11e8 /sys/bus/pci/devices/*/device", r"devices/([^/]+)/")
+        g.wait_console(r"pci %s: pvrecover: seq %d error-detected: no-driver"
+                       % (re.escape(edu), seq), 10)
 
         # A flood: every notice is answered, the log stays bounded.
         mark = g.mark()
