@@ -19,6 +19,8 @@ PYTHON ?= python3
 
 GUEST := $(TOP)/guest/pvrecover
 GUEST_KO := $(GUEST)/pvrecover.ko
+# Test-only kernel modules (a hostile guest driver), never shipped.
+TEST_KMOD := $(TOP)/tests/kmod
 INITRD := $(B)/guest/initramfs.cpio.gz
 # A guest that is itself a host (L1): vfio, KVM, the patched QEMU, and the
 # L2 kernel and initramfs.
@@ -32,7 +34,7 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 	-I$(UAPI) -I$(TOP)/tests/unit -I$(GUEST)
 UNIT_BINS := $(B)/unit/test_notice $(B)/unit/fuzz_notice
 
-.PHONY: all modules setup qemu initramfs unit check demo bench lint clean
+.PHONY: all modules test-modules setup qemu initramfs unit check demo bench lint clean
 
 all: modules
 
@@ -42,12 +44,17 @@ setup:
 modules:
 	$(MAKE) -C $(KDIR) M=$(GUEST) modules
 
+test-modules:
+	$(MAKE) -C $(KDIR) M=$(TEST_KMOD) modules
+
 qemu: setup
 	@$(TOP)/scripts/build-qemu.sh
 
-initramfs: modules
+initramfs: modules test-modules
 	@mkdir -p $(dir $(INITRD))
-	$(TOP)/tests/harness/mkinitramfs.sh $(KVER) $(GUEST_KO) $(INITRD)
+	$(TOP)/tests/harness/mkinitramfs.sh \
+		-f $(TEST_KMOD)/pvr_badguest.ko:/lib/modules/$(KVER)/extra/pvr_badguest.ko \
+		$(KVER) $(GUEST_KO) $(INITRD)
 	$(TOP)/tests/harness/mkinitramfs.sh -m "$(L1_MODULES)" \
 		-b $(B)/qemu/qemu-system-x86_64 \
 		-f /boot/vmlinuz-$(KVER):/l2/vmlinuz -f $(INITRD):/l2/initramfs.cpio.gz \
@@ -83,4 +90,5 @@ lint: setup
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(GUEST) clean
+	$(MAKE) -C $(KDIR) M=$(TEST_KMOD) clean
 	rm -rf $(B)/unit $(B)/guest $(B)/test-run

@@ -24,7 +24,8 @@ report() {	# name status
 }
 
 kernel_files=$(ls "$top"/guest/*/*.[ch] "$top"/host/*/*.[ch] \
-	"$top"/include/uapi/linux/*.h 2>/dev/null | grep -v '\.mod\.c$')
+	"$top"/tests/kmod/*.[ch] "$top"/include/uapi/linux/*.h 2>/dev/null |
+	grep -v '\.mod\.c$')
 # shellcheck disable=SC2086
 "$b/checkpatch/checkpatch.pl" --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $kernel_files >"$out" 2>&1
@@ -47,7 +48,7 @@ awk -v f="$hdr" '
 ' "$top"/qemu-patches/*.patch | "$top/scripts/qemu-header.sh" --diff >"$out" 2>&1
 report "QEMU copy of the uapi header in sync" $?
 
-for m in "$top"/guest/pvrecover "$top"/host/vhost-recover; do
+for m in "$top"/guest/pvrecover "$top"/host/vhost-recover "$top"/tests/kmod; do
 	[ -f "$m/Kbuild" ] || continue
 	make -s -C "/lib/modules/$kver/build" M="$m" clean >/dev/null 2>&1
 	make -s -C "/lib/modules/$kver/build" M="$m" W=1 C=2 CHECK=sparse \

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvr_badguest: a hostile guest driver for the pvrecover device, for tests
+ * only.  It binds to the recovery device in place of pvrecover.ko and
+ * writes acknowledgments a host must never trust: wrong sizes, values out
+ * of range, answers to notices never sent, answers that do not echo the
+ * notice they name, and a flood.  The host must count them and carry on.
+ *
+ * Every notice it receives is answered with the wrong type, so that a
+ * real notice stays outstanding and times out on the host.
+ *
+ * Prints "pvr_badguest: done <acks posted>" once the host has taken them
+ * all.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/virtio.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_pvrecover.h>
+#include <linux/workqueue.h>
+
+#define BAD_FLOOD	5000
+#define BAD_NBUFS	8
+
+struct bad_dev {
+	struct virtio_device *vdev;
+	struct virtqueue *nvq, *avq;
+	struct virtio_pvrecover_notice nbuf[BAD_NBUFS];
+	struct work_struct script;
+	struct work_struct answer;
+	/* One ack buffer per slot of the ack queue, reused. */
+	u8 (*abuf)[64];
+	unsigned int nabuf;
+	unsigned int next;
+};
+
+static unsigned int flood = BAD_FLOOD;
+module_param(flood, uint, 0444);
+MODULE_PARM_DESC(flood, "unmatched acks sent as fast as the queue allows");
+
+/* Wait for a free ack slot: reclaim what the host consumed. */
+static u8 *bad_slot(struct bad_dev *bd)
+{
+	unsigned int len;
+	int tries;
+
+	for (tries = 0; tries < 10000; tries++) {
+		while (virtqueue_get_buf(bd->avq, &len))
+			;
+		if (bd->avq->num_free)
+			return bd->abuf[bd->next++ % bd->nabuf];
+		usleep_range(100, 200);
+	}
+	return NULL;
+}
+
+/* Post @len bytes of @ack on the ack queue, readable or (@in) writable. */
+static int bad_post(struct bad_dev *bd, const void *ack, unsigned int len,
+		    bool in)
+{
+	struct scatterlist sg;
+	u8 *slot = bad_slot(bd);
+	int err;
+
+	if (!slot)
+		return -ETIMEDOUT;
+	memcpy(slot, ack, len);
+	sg_init_one(&sg, slot, len);
+	if (in)
+		err = virtqueue_add_inbuf(bd->avq, &sg, 1, slot, GFP_KERNEL);
+	else
+		err = virtqueue_add_outbuf(bd->avq, &sg, 1, slot, GFP_KERNEL);
+	if (!err)
+		virtqueue_kick(bd->avq);
+	return err;
+}
+
+static void bad_ack(struct virtio_pvrecover_ack *a, u32 seq, u16 status,
+		    u16 method)
+{
+	memset(a, 0, sizeof(*a));
+	a->seq = cpu_to_le32(seq);
+	a->type = cpu_to_le16(VIRTIO_PVRECOVER_N_ERROR_DETECTED);
+	a->status = cpu_to_le16(status);
+	a->addr.depth = 1;
+	a->method = cpu_to_le16(method);
+}
+
+static void bad_script(struct work_struct *work)
+{
+	struct bad_dev *bd = container_of(work, struct bad_dev, script);
+	struct virtio_pvrecover_ack a;
+	unsigned int i, len, posted = 0;
+
+	/* Malformed: short, status 0, status 99, method 77, reserved set. */
+	bad_ack(&a, 1, VIRTIO_PVRECOVER_S_RECOVERED, 0);
+	posted += !bad_post(bd, &a, 16, false);
+	bad_ack(&a, 2, 0, 0);
+	posted += !bad_post(bd, &a, sizeof(a), false);
+	bad_ack(&a, 3, 99, 0);
+	posted += !bad_post(bd, &a, sizeof(a), false);
+	bad_ack(&a, 4, VIRTIO_PVRECOVER_S_RECOVERED, 77);
+	posted += !bad_post(bd, &a, sizeof(a), false);
+	bad_ack(&a, 5, VIRTIO_PVRECOVER_S_RECOVERED, 0);
+	a.reserved2 = cpu_to_le32(1);
+	posted += !bad_post(bd, &a, sizeof(a), false);
+	/* Malformed: a buffer the host could write, not read. */
+	bad_ack(&a, 6, VIRTIO_PVRECOVER_S_RECOVERED, 0);
+	posted += !bad_post(bd, &a, sizeof(a), true);
+	/* Too long: one ack and then some. */
+	bad_ack(&a, 7, VIRTIO_PVRECOVER_S_RECOVERED, 0);
+	posted += !bad_post(bd, &a, 48, false);
+
+	/* Well-formed answers to notices never sent. */
+	for (i = 0; i < flood; i++) {
+		bad_ack(&a, 0x80000000 + i, VIRTIO_PVRECOVER_S_RECOVERED,
+			VIRTIO_PVRECOVER_M_RESET_HOOKS);
+		if (bad_post(bd, &a, sizeof(a), false))
+			break;
+		posted++;
+	}
+	/* Done once the host has taken every one of them. */
+	for (i = 0; i < 10000 && bd->avq->num_free < bd->nabuf; i++) {
+		while (virtqueue_get_buf(bd->avq, &len))
+			;
+		usleep_range(100, 200);
+	}
+	pr_info("done %u\n", posted);
+}
+
+/* Answer every notice with the wrong type: never a valid echo. */
+static void bad_answer(struct work_struct *work)
+{
+	struct bad_dev *bd = container_of(work, struct bad_dev, answer);
+	struct virtio_pvrecover_notice *n;
+	struct virtio_pvrecover_ack a;
+	struct scatterlist sg;
+	unsigned int len;
+
+	while ((n = virtqueue_get_buf(bd->nvq, &len))) {
+		memset(&a, 0, sizeof(a));
+		a.seq = n->seq;
+		a.type = cpu_to_le16(le16_to_cpu(n->type) + 1);
+		a.status = cpu_to_le16(VIRTIO_PVRECOVER_S_RECOVERED);
+		a.addr = n->addr;
+		pr_info("answering seq %u with a wrong echo\n",
+			le32_to_cpu(n->seq));
+		bad_post(bd, &a, sizeof(a), false);
+		sg_init_one(&sg, n, sizeof(*n));
+		virtqueue_add_inbuf(bd->nvq, &sg, 1, n, GFP_KERNEL);
+		virtqueue_kick(bd->nvq);
+	}
+}
+
+static void bad_notice_done(struct virtqueue *vq)
+{
+	struct bad_dev *bd = vq->vdev->priv;
+
+	schedule_work(&bd->answer);
+}
+
+static void bad_ack_done(struct virtqueue *vq)
+{
+}
+
+static int bad_probe(struct virtio_device *vdev)
+{
+	vq_callback_t *cbs[] = { bad_notice_done, bad_ack_done };
+	static const char * const names[] = { "notice", "ack" };
+	struct virtqueue *vqs[2];
+	struct scatterlist sg;
+	struct bad_dev *bd;
+	unsigned int i;
+	int err;
+
+	bd = kzalloc(sizeof(*bd), GFP_KERNEL);
+	if (!bd)
+		return -ENOMEM;
+	bd->vdev = vdev;
+	vdev->priv = bd;
+	INIT_WORK(&bd->script, bad_script);
+	INIT_WORK(&bd->answer, bad_answer);
+
+	err = virtio_find_vqs(vdev, 2, vqs, cbs, names, NULL);
+	if (err)
+		goto err_free;
+	bd->nvq = vqs[0];
+	bd->avq = vqs[1];
+	bd->nabuf = virtqueue_get_vring_size(bd->avq);
+	bd->abuf = kcalloc(bd->nabuf, sizeof(*bd->abuf), GFP_KERNEL);
+	if (!bd->abuf) {
+		err = -ENOMEM;
+		goto err_vqs;
+	}
+	for (i = 0; i < BAD_NBUFS; i++) {
+		sg_init_one(&sg, &bd->nbuf[i], sizeof(bd->nbuf[i]));
+		virtqueue_add_inbuf(bd->nvq, &sg, 1, &bd->nbuf[i], GFP_KERNEL);
+	}
+	virtio_device_ready(vdev);
+	virtqueue_kick(bd->nvq);
+	schedule_work(&bd->script);
+	return 0;
+
+err_vqs:
+	vdev->config->del_vqs(vdev);
+err_free:
+	kfree(bd);
+	return err;
+}
+
+static void bad_remove(struct virtio_device *vdev)
+{
+	struct bad_dev *bd = vdev->priv;
+
+	virtio_reset_device(vdev);
+	cancel_work_sync(&bd->script);
+	cancel_work_sync(&bd->answer);
+	vdev->config->del_vqs(vdev);
+	kfree(bd->abuf);
+	kfree(bd);
+}
+
+static const struct virtio_device_id bad_id_table[] = {
+	{ VIRTIO_ID_PVRECOVER, VIRTIO_DEV_ANY_ID },
+	{ 0 },
+};
+
+static struct virtio_driver bad_driver = {
+	.driver.name	= KBUILD_MODNAME,
+	.driver.owner	= THIS_MODULE,
+	.id_table	= bad_id_table,
+	.probe		= bad_probe,
+	.remove		= bad_remove,
+};
+
+module_virtio_driver(bad_driver);
+MODULE_DESCRIPTION("Hostile guest driver for virtio-pvrecover (tests only)");
+MODULE_LICENSE("GPL");
