@@ -30,8 +30,9 @@ def nvme_guest(name, extra=(), recovery=None, **guest_args):
     an nvme behind a root port, and wait for its disk.  Returns (guest,
     disk image path); the caller closes the guest."""
     img, disk = nvme(name)
+    guest_args.setdefault("modules", ("virtio_pci", "nvme"))
     g = pvr.Guest(name, recovery_device(**(recovery or {})) + disk + list(extra),
-                  modules=("virtio_pci", "nvme"), **guest_args)
+                  **guest_args)
     try:
         g.boot()
         g.wait_guest("[ -b /dev/nvme0n1 ]")
