@@ -19,6 +19,8 @@ PYTHON ?= python3
 
 GUEST := $(TOP)/guest/pvrecover
 GUEST_KO := $(GUEST)/pvrecover.ko
+HOST := $(TOP)/host/vhost-recover
+HOST_KO := $(HOST)/vhost-recover.ko
 # Test-only kernel modules (a hostile guest driver), never shipped.
 TEST_KMOD := $(TOP)/tests/kmod
 INITRD := $(B)/guest/initramfs.cpio.gz
@@ -27,7 +29,6 @@ INITRD := $(B)/guest/initramfs.cpio.gz
 INITRD_L1 := $(B)/guest/initramfs-l1.cpio.gz
 L1_MODULES := vfio vfio_iommu_type1 vfio_pci kvm_amd
 UAPI := $(TOP)/include/uapi
-KERNEL_SOURCES = $(wildcard $(GUEST)/*.[ch]) $(UAPI)/linux/virtio_pvrecover.h
 
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
@@ -42,7 +43,9 @@ setup:
 	@$(TOP)/scripts/setup.sh
 
 modules:
+	@$(TOP)/scripts/kernel-private.sh $(KVER) $(B)/kernel-private
 	$(MAKE) -C $(KDIR) M=$(GUEST) modules
+	$(MAKE) -C $(KDIR) M=$(HOST) modules
 
 test-modules:
 	$(MAKE) -C $(KDIR) M=$(TEST_KMOD) modules
@@ -90,5 +93,6 @@ lint: setup
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(GUEST) clean
+	$(MAKE) -C $(KDIR) M=$(HOST) clean
 	$(MAKE) -C $(KDIR) M=$(TEST_KMOD) clean
 	rm -rf $(B)/unit $(B)/guest $(B)/test-run

@@ -9,6 +9,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 b=$top/build
 kver=$("$top/scripts/kver.sh") || exit 1
+"$top/scripts/kernel-private.sh" "$kver" "$b/kernel-private" || exit 1
 fail=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

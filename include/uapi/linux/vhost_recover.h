@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
+/*
+ * ioctls of /dev/vhost-recover, the host kernel backend of the paravirtual
+ * PCI recovery device (spec/pv-recovery.txt, virtio_pvrecover.h).
+ *
+ * The owner (a VMM such as QEMU) sets the device up with the standard vhost
+ * ioctls for the two virtqueues, then attaches each vfio-pci function whose
+ * errors the guest should recover from: the module listens on the
+ * function's vfio error eventfd, sends ERROR_DETECTED at once and
+ * RESET_DONE or PERM_FAILURE once the host's own recovery of the function
+ * has finished.  Guest acknowledgments are reported back to the owner as
+ * struct vhost_recover_event records; they never make the host act on a
+ * function.  All fields are in host byte order.
+ */
+#ifndef _UAPI_LINUX_VHOST_RECOVER_H
+#define _UAPI_LINUX_VHOST_RECOVER_H
+
+#include <linux/types.h>
+#include <linux/vhost.h>
+
+/* Functions one /dev/vhost-recover file can have attached. */
+#define VHOST_RECOVER_MAX_ATTACH	32
+
+/* Outcome records the module keeps until the owner reads them. */
+#define VHOST_RECOVER_EVENTS_MAX	256
+
+/**
+ * struct vhost_recover_pci_addr - a function as the guest names it
+ * @segment: PCI segment of the guest's root bus.
+ * @root_bus: the guest's root bus number.
+ * @depth: valid entries in @path, 1 to 8.
+ * @path: devfn of each hop from the root bus down to the function, as
+ *	struct virtio_pvrecover_addr; unused entries zero.
+ */
+struct vhost_recover_pci_addr {
+	__u16 segment;
+	__u8 root_bus;
+	__u8 depth;
+	__u8 path[8];
+};
+
+/**
+ * struct vhost_recover_attach - argument of VHOST_RECOVER_ATTACH
+ * @group_fd: a VFIO group file descriptor of the group the function
+ *	belongs to.  It proves the caller owns the function through vfio,
+ *	the same proof vfio's own hot reset asks for.
+ * @error_fd: the eventfd the caller registered for the function with
+ *	VFIO_DEVICE_SET_IRQS at VFIO_PCI_ERR_IRQ_INDEX.  The caller stops
+ *	reading it itself: the module consumes its counter.
+ * @cookie: the caller's name for the function, non-zero and unique within
+ *	the file; echoed in events and used to detach.
+ * @host_segment: PCI segment of the function on the host.
+ * @host_bus: bus number of the function on the host.
+ * @host_devfn: devfn of the function on the host.
+ * @flags: zero.
+ * @guest: the function's identity in the guest, sent in notices.
+ * @reserved: zero.
+ */
+struct vhost_recover_attach {
+	__s32 group_fd;
+	__s32 error_fd;
+	__u32 cookie;
+	__u16 host_segment;
+	__u8 host_bus;
+	__u8 host_devfn;
+	__u32 flags;
+	struct vhost_recover_pci_addr guest;
+	__u32 reserved[4];
+};
+
+/* vhost_recover_event.flags */
+/* No acknowledgment within the ack timeout; status and method are zero. */
+#define VHOST_RECOVER_EV_TIMEOUT	(1 << 0)
+/* The acknowledgment came after the notice had timed out. */
+#define VHOST_RECOVER_EV_LATE		(1 << 1)
+/* The notice could not be queued: the function's queue was full. */
+#define VHOST_RECOVER_EV_DROPPED	(1 << 2)
+
+/**
+ * struct vhost_recover_event - what became of one notice
+ * @cookie: the function, as given to VHOST_RECOVER_ATTACH.
+ * @seq: the notice's sequence number (zero for a dropped notice).
+ * @notice: its type, VIRTIO_PVRECOVER_N_*.
+ * @status: the guest's answer, VIRTIO_PVRECOVER_S_*, or zero.
+ * @method: how the guest recovered, VIRTIO_PVRECOVER_M_*.
+ * @flags: VHOST_RECOVER_EV_* bits.
+ * @guest_us: time the guest reports it took, in microseconds.
+ * @rtt_us: from queueing the notice to taking the acknowledgment (or to
+ *	the timeout), in microseconds.
+ */
+struct vhost_recover_event {
+	__u32 cookie;
+	__u32 seq;
+	__u16 notice;
+	__u16 status;
+	__u16 method;
+	__u16 flags;
+	__u32 guest_us;
+	__u32 rtt_us;
+};
+
+/**
+ * struct vhost_recover_events - argument of VHOST_RECOVER_GET_EVENTS
+ * @count: in: room in @events, in records; out: records copied, oldest
+ *	first.
+ * @lost: out: records dropped since the last call because the owner did
+ *	not read them in time (the module keeps VHOST_RECOVER_EVENTS_MAX).
+ * @events: user address of an array of struct vhost_recover_event.
+ */
+struct vhost_recover_events {
+	__u32 count;
+	__u32 lost;
+	__u64 events;
+};
+
+/**
+ * struct vhost_recover_stats - counters of one /dev/vhost-recover file
+ * @errors: vfio error signals taken from attached functions' eventfds.
+ * @notices_queued: notices queued for the guest.
+ * @notices_sent: notices written to guest buffers.
+ * @notices_coalesced: queued notices merged with the one before.
+ * @notices_dropped: notices refused because a function's queue was full.
+ * @acks: valid acknowledgments that answered a notice.
+ * @acks_invalid: ackq buffers that were malformed or did not echo their
+ *	notice.
+ * @acks_unmatched: valid acknowledgments that answered no known notice.
+ * @timeouts: notices not acknowledged within the ack timeout.
+ * @host_recoveries: host recoveries of attached functions seen to end
+ *	well, each followed by RESET_DONE.
+ * @host_failures: host recoveries that failed or did not end in time,
+ *	each followed by PERM_FAILURE.
+ * @events_lost: event records dropped before the owner read them.
+ * @outstanding: notices now waiting for an acknowledgment.
+ * @queued: notices now waiting for a guest buffer.
+ */
+struct vhost_recover_stats {
+	__u64 errors;
+	__u64 notices_queued;
+	__u64 notices_sent;
+	__u64 notices_coalesced;
+	__u64 notices_dropped;
+	__u64 acks;
+	__u64 acks_invalid;
+	__u64 acks_unmatched;
+	__u64 timeouts;
+	__u64 host_recoveries;
+	__u64 host_failures;
+	__u64 events_lost;
+	__u32 outstanding;
+	__u32 queued;
+};
+
+/*
+ * Device-specific vhost ioctls.  Besides these, /dev/vhost-recover takes
+ * VHOST_SET_OWNER, VHOST_GET/SET_FEATURES, the memory table and vring
+ * ioctls.
+ */
+
+/* Start (1) or stop (0) taking and filling the virtqueues' buffers. */
+#define VHOST_RECOVER_SET_RUNNING	_IOW(VHOST_VIRTIO, 0xA0, int)
+/* Milliseconds a notice may wait for its acknowledgment (1 to 600000). */
+#define VHOST_RECOVER_SET_ACK_TIMEOUT	_IOW(VHOST_VIRTIO, 0xA1, __u32)
+/* Attach a vfio-pci function.  EBADF: a descriptor is not a VFIO group or
+ * an eventfd; ENODEV: no such host function; EPERM: the group does not
+ * hold it or it is not bound to vfio-pci; EEXIST: cookie or function
+ * already attached; ENOSPC: VHOST_RECOVER_MAX_ATTACH reached; EINVAL: bad
+ * guest address, flags or reserved fields.
+ */
+#define VHOST_RECOVER_ATTACH		_IOW(VHOST_VIRTIO, 0xA2, \
+					     struct vhost_recover_attach)
+/* Detach the function with this cookie; ENOENT if there is none. */
+#define VHOST_RECOVER_DETACH		_IOW(VHOST_VIRTIO, 0xA3, __u32)
+#define VHOST_RECOVER_GET_STATS		_IOR(VHOST_VIRTIO, 0xA4, \
+					     struct vhost_recover_stats)
+/* An eventfd signalled whenever event records are waiting; -1 for none. */
+#define VHOST_RECOVER_SET_EVENT_FD	_IOW(VHOST_VIRTIO, 0xA5, int)
+/* Take waiting event records. */
+#define VHOST_RECOVER_GET_EVENTS	_IOWR(VHOST_VIRTIO, 0xA6, \
+					      struct vhost_recover_events)
+
+#endif /* _UAPI_LINUX_VHOST_RECOVER_H */
