@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost-recover: vfio-pci functions attached to a vhost-recover file.
+ *
+ * vfio-pci's error_detected callback signals the function's error eventfd
+ * from inside the host's AER/DPC recovery, after the PCI core set the
+ * function's error_state.  The wakeup reads that state: frozen means the
+ * host is resetting the function (fatal), normal means it is not
+ * (non-fatal), perm_failure means it gave up.  ERROR_DETECTED is queued at
+ * once.  After a fatal error the recovery is watched, never waited for: the
+ * PCI core sets error_state back to normal in report_resume() with the
+ * function's device lock held, or to perm_failure if recovery failed, so
+ * "normal and the device lock is free" means the host's recovery of this
+ * function has finished.  Only then is RESET_DONE queued (spec 3.3).
+ */
+#define pr_fmt(fmt) "vhost-recover: " fmt
+
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/vfio.h>
+#include <linux/vfio_pci_core.h>
+
+#include "recover.h"
+
+static unsigned int recovery_timeout_ms = 30000;
+module_param(recovery_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(recovery_timeout_ms,
+		 "how long the host's recovery of a function may take before the guest is told it failed (default 30000)");
+
+/* Runs in the signaller's context with the eventfd's wait queue locked. */
+static int vrec_error_wakeup(wait_queue_entry_t *wait, unsigned int mode,
+			     int sync, void *key)
+{
+	struct vrec_fn *fn = container_of(wait, struct vrec_fn, wait);
+	__poll_t events = key_to_poll(key);
+	pci_channel_state_t state;
+	u64 cnt;
+
+	if (!(events & EPOLLIN))
+		return 0;
+	eventfd_ctx_do_read(fn->error_ctx, &cnt);
+	state = READ_ONCE(fn->pdev->error_state);
+	if (state == pci_channel_io_frozen)
+		set_bit(VREC_ERR_FATAL, &fn->error_bits);
+	else if (state == pci_channel_io_perm_failure)
+		set_bit(VREC_ERR_FAILED, &fn->error_bits);
+	else
+		set_bit(VREC_ERR_NONFATAL, &fn->error_bits);
+	queue_work(system_wq, &fn->error_work);
+	return 0;
+}
+
+static void vrec_error_ptable(struct file *file, wait_queue_head_t *wqh,
+			      poll_table *pt)
+{
+	struct vrec_fn *fn = container_of(pt, struct vrec_fn, pt);
+
+	add_wait_queue(wqh, &fn->wait);
+}
+
+static void vrec_error_work(struct work_struct *work)
+{
+	struct vrec_fn *fn = container_of(work, struct vrec_fn, error_work);
+	struct vhost_recover *vrec = fn->vrec;
+	const char *name = pci_name(fn->pdev);
+	u32 seq;
+
+	if (test_and_clear_bit(VREC_ERR_NONFATAL, &fn->error_bits)) {
+		spin_lock(&vrec->lock);
+		vrec->stats.errors++;
+		spin_unlock(&vrec->lock);
+		seq = vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED, 0);
+		pr_info("%s: non-fatal error, seq %u error-detected queued\n",
+			name, seq);
+	}
+	if (test_and_clear_bit(VREC_ERR_FATAL, &fn->error_bits)) {
+		spin_lock(&vrec->lock);
+		vrec->stats.errors++;
+		spin_unlock(&vrec->lock);
+		seq = vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED,
+					VIRTIO_PVRECOVER_NF_FATAL);
+		pr_info("%s: fatal error, seq %u error-detected queued\n",
+			name, seq);
+		/*
+		 * A second error during recovery restarts the clock.  If the
+		 * watch is just finishing, queueing it again makes it look
+		 * once more, so every fatal error gets its own end.
+		 */
+		fn->watch_start = jiffies;
+		WRITE_ONCE(fn->watching, true);
+		queue_delayed_work(system_wq, &fn->watch,
+				   msecs_to_jiffies(VREC_WATCH_MS));
+	}
+	if (test_and_clear_bit(VREC_ERR_FAILED, &fn->error_bits)) {
+		spin_lock(&vrec->lock);
+		vrec->stats.errors++;
+		spin_unlock(&vrec->lock);
+		/* A running watch sees perm_failure itself and says so once. */
+		if (!READ_ONCE(fn->watching)) {
+			seq = vrec_queue_notice(fn,
+						VIRTIO_PVRECOVER_N_PERM_FAILURE, 0);
+			pr_info("%s: host recovery failed, seq %u perm-failure queued\n",
+				name, seq);
+		}
+	}
+}
+
+/* Poll the host's recovery of the function; see the comment at the top. */
+static void vrec_watch_work(struct work_struct *work)
+{
+	struct vrec_fn *fn = container_of(to_delayed_work(work), struct vrec_fn,
+					  watch);
+	unsigned int ms = jiffies_to_msecs(jiffies - fn->watch_start);
+	struct vhost_recover *vrec = fn->vrec;
+	pci_channel_state_t state;
+	const char *outcome;
+	u16 type;
+	u32 seq;
+
+	state = READ_ONCE(fn->pdev->error_state);
+	if (state == pci_channel_io_frozen || !device_trylock(&fn->pdev->dev)) {
+		if (ms < recovery_timeout_ms) {
+			queue_delayed_work(system_wq, &fn->watch,
+					   msecs_to_jiffies(VREC_WATCH_MS));
+			return;
+		}
+		outcome = "did not finish";
+		state = pci_channel_io_perm_failure;
+	} else {
+		device_unlock(&fn->pdev->dev);
+		outcome = state == pci_channel_io_normal ? "finished" : "failed";
+	}
+
+	WRITE_ONCE(fn->watching, false);
+	type = state == pci_channel_io_normal ? VIRTIO_PVRECOVER_N_RESET_DONE :
+						VIRTIO_PVRECOVER_N_PERM_FAILURE;
+	spin_lock(&vrec->lock);
+	if (type == VIRTIO_PVRECOVER_N_RESET_DONE)
+		vrec->stats.host_recoveries++;
+	else
+		vrec->stats.host_failures++;
+	spin_unlock(&vrec->lock);
+	seq = vrec_queue_notice(fn, type, 0);
+	pr_info("%s: host recovery %s in %u ms, seq %u %s queued\n",
+		pci_name(fn->pdev), outcome, ms, seq,
+		vrec_notice_name(type));
+}
+
+static bool vrec_addr_valid(const struct vhost_recover_pci_addr *g)
+{
+	unsigned int i;
+
+	if (g->depth < 1 || g->depth > VIRTIO_PVRECOVER_PATH_MAX)
+		return false;
+	for (i = g->depth; i < VIRTIO_PVRECOVER_PATH_MAX; i++)
+		if (g->path[i])
+			return false;
+	return true;
+}
+
+/*
+ * The caller owns the function through vfio if it holds the VFIO group
+ * file the function's vfio device belongs to: the check vfio-pci's own hot
+ * reset makes (vfio_file_has_dev()).  The device lock keeps the driver
+ * bound while we look at its data.
+ */
+static int vrec_check_owner(struct pci_dev *pdev, struct file *group)
+{
+	struct vfio_pci_core_device *core;
+	int ret = -EPERM;
+
+	device_lock(&pdev->dev);
+	if (pdev->driver &&
+	    pdev->driver->err_handler == &vfio_pci_core_err_handlers) {
+		core = dev_get_drvdata(&pdev->dev);
+		if (core && vfio_file_has_dev(group, &core->vdev))
+			ret = 0;
+	}
+	device_unlock(&pdev->dev);
+	return ret;
+}
+
+static struct vrec_fn *vrec_find_fn(struct vhost_recover *vrec, u32 cookie,
+				    struct pci_dev *pdev)
+{
+	struct vrec_fn *fn;
+
+	list_for_each_entry(fn, &vrec->fns, node)
+		if (fn->cookie == cookie || fn->pdev == pdev)
+			return fn;
+	return NULL;
+}
+
+/**
+ * vrec_attach - VHOST_RECOVER_ATTACH
+ * @vrec: the file
+ * @a: the argument, copied from the caller
+ *
+ * Called with the vhost device mutex held.
+ *
+ * Return: 0 or a negative errno, as listed in vhost_recover.h.
+ */
+int vrec_attach(struct vhost_recover *vrec, const struct vhost_recover_attach *a)
+{
+	struct file *group, *efile = NULL;
+	struct pci_dev *pdev = NULL;
+	struct vrec_fn *fn = NULL;
+	unsigned int i;
+	int ret;
+
+	if (!a->cookie || a->flags || !vrec_addr_valid(&a->guest))
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(a->reserved); i++)
+		if (a->reserved[i])
+			return -EINVAL;
+
+	group = fget(a->group_fd);
+	if (!group)
+		return -EBADF;
+	ret = -EBADF;
+	if (!vfio_file_is_group(group))
+		goto out;
+	efile = eventfd_fget(a->error_fd);
+	if (IS_ERR(efile)) {
+		efile = NULL;
+		goto out;
+	}
+
+	ret = -ENODEV;
+	pdev = pci_get_domain_bus_and_slot(a->host_segment, a->host_bus,
+					   a->host_devfn);
+	if (!pdev)
+		goto out;
+	ret = vrec_check_owner(pdev, group);
+	if (ret)
+		goto out;
+
+	ret = -ENOMEM;
+	fn = kzalloc(sizeof(*fn), GFP_KERNEL);
+	if (!fn)
+		goto out;
+	fn->error_ctx = eventfd_ctx_fileget(efile);
+	if (IS_ERR(fn->error_ctx)) {
+		ret = PTR_ERR(fn->error_ctx);
+		goto out;
+	}
+	fn->vrec = vrec;
+	fn->pdev = pdev;
+	fn->cookie = a->cookie;
+	fn->addr.segment = cpu_to_le16(a->guest.segment);
+	fn->addr.root_bus = a->guest.root_bus;
+	fn->addr.depth = a->guest.depth;
+	memcpy(fn->addr.path, a->guest.path, sizeof(fn->addr.path));
+	INIT_LIST_HEAD(&fn->pending);
+	INIT_WORK(&fn->error_work, vrec_error_work);
+	INIT_DELAYED_WORK(&fn->watch, vrec_watch_work);
+	init_waitqueue_func_entry(&fn->wait, vrec_error_wakeup);
+	init_poll_funcptr(&fn->pt, vrec_error_ptable);
+
+	spin_lock(&vrec->lock);
+	if (vrec_find_fn(vrec, a->cookie, pdev))
+		ret = -EEXIST;
+	else if (vrec->nfns >= VHOST_RECOVER_MAX_ATTACH)
+		ret = -ENOSPC;
+	else
+		ret = 0;
+	if (!ret) {
+		list_add_tail(&fn->node, &vrec->fns);
+		vrec->nfns++;
+	}
+	spin_unlock(&vrec->lock);
+	if (ret) {
+		eventfd_ctx_put(fn->error_ctx);
+		goto out;
+	}
+
+	/*
+	 * From here on the wakeup reads the count.  One left from before was
+	 * the owner's to read, as every signal until now was.
+	 */
+	vfs_poll(efile, &fn->pt);
+	pr_info("%s: attached as cookie %u\n", pci_name(pdev), fn->cookie);
+	fn = NULL;
+	pdev = NULL;
+out:
+	kfree(fn);
+	pci_dev_put(pdev);
+	if (efile)
+		fput(efile);
+	fput(group);
+	return ret;
+}
+
+/* Stop listening and watching, then forget the function. */
+static void vrec_release_fn(struct vhost_recover *vrec, struct vrec_fn *fn)
+{
+	struct vhost_virtqueue *vq = &vrec->vqs[VIRTIO_PVRECOVER_VQ_NOTICE];
+	u64 cnt;
+
+	eventfd_ctx_remove_wait_queue(fn->error_ctx, &fn->wait, &cnt);
+	/* The error work may start the watch, so it goes first. */
+	cancel_work_sync(&fn->error_work);
+	cancel_delayed_work_sync(&fn->watch);
+
+	mutex_lock(&vq->mutex);
+	vrec_drop_pending(fn);
+	spin_lock(&vrec->lock);
+	list_del(&fn->node);
+	vrec->nfns--;
+	spin_unlock(&vrec->lock);
+	mutex_unlock(&vq->mutex);
+
+	pr_info("%s: detached%s\n", pci_name(fn->pdev),
+		fn->watching ? " during host recovery" : "");
+	eventfd_ctx_put(fn->error_ctx);
+	pci_dev_put(fn->pdev);
+	kfree(fn);
+}
+
+/**
+ * vrec_detach - VHOST_RECOVER_DETACH
+ * @vrec: the file
+ * @cookie: the function's cookie
+ *
+ * Called with the vhost device mutex held, which serialises attach and
+ * detach.  Whatever state the host's recovery is in, the function is
+ * forgotten at once: notices already sent stay matched to answers.
+ *
+ * Return: 0, or -ENOENT.
+ */
+int vrec_detach(struct vhost_recover *vrec, u32 cookie)
+{
+	struct vrec_fn *fn, *found = NULL;
+
+	spin_lock(&vrec->lock);
+	list_for_each_entry(fn, &vrec->fns, node)
+		if (fn->cookie == cookie)
+			found = fn;
+	spin_unlock(&vrec->lock);
+	if (!found)
+		return -ENOENT;
+	vrec_release_fn(vrec, found);
+	return 0;
+}
+
+void vrec_detach_all(struct vhost_recover *vrec)
+{
+	struct vrec_fn *fn;
+
+	for (;;) {
+		spin_lock(&vrec->lock);
+		fn = list_first_entry_or_null(&vrec->fns, struct vrec_fn, node);
+		spin_unlock(&vrec->lock);
+		if (!fn)
+			break;
+		vrec_release_fn(vrec, fn);
+	}
+}

@@ -1,0 +1,609 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vhost-recover: notices from queueing to answer.
+ *
+ * A notice is queued on its function (bounded, coalesced), written to a
+ * noticeq buffer by the vhost worker, and then waits on the sent list for
+ * the guest's acknowledgment until the ack timeout moves it to the late
+ * list.  Nothing here ever waits for the guest, and nothing the guest writes
+ * makes the host act on a function: acknowledgments are only matched,
+ * counted and reported to the owner as event records.
+ */
+#define pr_fmt(fmt) "vhost-recover: " fmt
+
+#include <linux/eventfd.h>
+#include <linux/ktime.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+
+#include "recover.h"
+
+const char *vrec_notice_name(u16 type)
+{
+	switch (type) {
+	case VIRTIO_PVRECOVER_N_ERROR_DETECTED:
+		return "error-detected";
+	case VIRTIO_PVRECOVER_N_RESET_DONE:
+		return "reset-done";
+	case VIRTIO_PVRECOVER_N_STATE_LOST:
+		return "state-lost";
+	case VIRTIO_PVRECOVER_N_PERM_FAILURE:
+		return "perm-failure";
+	case VIRTIO_PVRECOVER_N_PREPARE_RESET:
+		return "prepare-reset";
+	}
+	return "unknown";
+}
+
+static u32 vrec_since_us(ktime_t t)
+{
+	s64 us = ktime_us_delta(ktime_get(), t);
+
+	return clamp_t(s64, us, 0, U32_MAX);
+}
+
+/* Add a record for the owner; the oldest goes if it has not read them. */
+static void vrec_event(struct vhost_recover *vrec, const struct vrec_notice *n,
+		       u16 status, u16 method, u16 flags, u32 guest_us)
+{
+	struct vhost_recover_event *ev;
+
+	lockdep_assert_held(&vrec->lock);
+	if (vrec->ev_count == VHOST_RECOVER_EVENTS_MAX) {
+		vrec->ev_head = (vrec->ev_head + 1) % VHOST_RECOVER_EVENTS_MAX;
+		vrec->ev_count--;
+		vrec->stats.events_lost++;
+		vrec->ev_lost++;
+	}
+	ev = &vrec->events[(vrec->ev_head + vrec->ev_count) %
+			   VHOST_RECOVER_EVENTS_MAX];
+	vrec->ev_count++;
+	*ev = (struct vhost_recover_event) {
+		.cookie = n->cookie,
+		.seq = n->seq,
+		.notice = n->type,
+		.status = status,
+		.method = method,
+		.flags = flags,
+		.guest_us = guest_us,
+		.rtt_us = vrec_since_us(n->queued),
+	};
+	if (vrec->event_ctx)
+		eventfd_signal(vrec->event_ctx, 1);
+}
+
+static void vrec_arm_timeout(struct vhost_recover *vrec)
+{
+	queue_delayed_work(system_wq, &vrec->timeout_work,
+			   msecs_to_jiffies(READ_ONCE(vrec->ack_timeout_ms)));
+}
+
+/*
+ * Coalesce with the last queued notice of the function (spec 3.4): an
+ * identical notice adds nothing, and ERROR_DETECTED(fatal) followed by its
+ * RESET_DONE is the one-shot STATE_LOST.  Notices being written to a buffer,
+ * or already reported as timed out, are left alone.
+ */
+static struct vrec_notice *vrec_coalesce(struct vrec_fn *fn, u16 type,
+					 u16 flags)
+{
+	struct vrec_notice *last;
+
+	if (list_empty(&fn->pending))
+		return NULL;
+	last = list_last_entry(&fn->pending, struct vrec_notice, node);
+	if (last->sending || last->timed_out)
+		return NULL;
+	if (last->type == type && last->flags == flags)
+		return last;
+	if (last->type == VIRTIO_PVRECOVER_N_ERROR_DETECTED &&
+	    (last->flags & VIRTIO_PVRECOVER_NF_FATAL) &&
+	    type == VIRTIO_PVRECOVER_N_RESET_DONE) {
+		last->type = VIRTIO_PVRECOVER_N_STATE_LOST;
+		last->flags = 0;
+		return last;
+	}
+	return NULL;
+}
+
+/**
+ * vrec_queue_notice - queue a notice about an attached function
+ * @fn: the function
+ * @type: VIRTIO_PVRECOVER_N_*
+ * @flags: VIRTIO_PVRECOVER_NF_*
+ *
+ * Process context.  The notice goes to the guest as soon as the worker
+ * finds a noticeq buffer.
+ *
+ * Return: the sequence number that carries it (that of the notice it was
+ * merged into, if coalesced), or 0 if the function's queue was full.
+ */
+u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags)
+{
+	struct vhost_recover *vrec = fn->vrec;
+	struct vrec_notice *n, *merged;
+	u32 seq = 0;
+
+	n = kzalloc(sizeof(*n), GFP_KERNEL);
+
+	spin_lock(&vrec->lock);
+	merged = vrec_coalesce(fn, type, flags);
+	if (merged) {
+		vrec->stats.notices_coalesced++;
+		seq = merged->seq;
+		goto out;
+	}
+	if (!n || fn->npending >= VREC_QUEUE_PER_FN ||
+	    vrec->npending >= VREC_QUEUE_MAX) {
+		struct vrec_notice dropped = {
+			.cookie = fn->cookie, .type = type, .queued = ktime_get(),
+		};
+
+		vrec->stats.notices_dropped++;
+		vrec_event(vrec, &dropped, 0, 0, VHOST_RECOVER_EV_DROPPED, 0);
+		pr_warn_ratelimited("%s: queue full, %s dropped\n",
+				    pci_name(fn->pdev), vrec_notice_name(type));
+		goto out;
+	}
+
+	seq = vrec->next_seq++;
+	if (!vrec->next_seq)
+		vrec->next_seq = 1;
+	n->seq = seq;
+	n->type = type;
+	n->flags = flags;
+	n->cookie = fn->cookie;
+	n->addr = fn->addr;
+	strscpy(n->host, pci_name(fn->pdev), sizeof(n->host));
+	n->queued = ktime_get();
+	list_add_tail(&n->node, &fn->pending);
+	fn->npending++;
+	vrec->npending++;
+	vrec->stats.notices_queued++;
+	n = NULL;
+	vrec_arm_timeout(vrec);
+out:
+	spin_unlock(&vrec->lock);
+	kfree(n);
+	if (seq)
+		vhost_work_queue(&vrec->dev, &vrec->send_work);
+	return seq;
+}
+
+/* The oldest pending notice of the function that was served longest ago. */
+static struct vrec_notice *vrec_next_pending(struct vhost_recover *vrec,
+					     struct vrec_fn **fnp)
+{
+	struct vrec_notice *n;
+	struct vrec_fn *fn;
+
+	list_for_each_entry(fn, &vrec->fns, node) {
+		n = list_first_entry_or_null(&fn->pending, struct vrec_notice,
+					     node);
+		if (n) {
+			*fnp = fn;
+			return n;
+		}
+	}
+	return NULL;
+}
+
+static void vrec_to_wire(const struct vrec_notice *n,
+			 struct virtio_pvrecover_notice *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->seq = cpu_to_le32(n->seq);
+	w->type = cpu_to_le16(n->type);
+	w->flags = cpu_to_le16(n->flags);
+	w->addr = n->addr;
+}
+
+/* Keep at most VREC_LATE_MAX timed-out notices for late answers. */
+static void vrec_add_late(struct vhost_recover *vrec, struct vrec_notice *n)
+{
+	struct vrec_notice *old;
+
+	list_add_tail(&n->node, &vrec->late);
+	if (++vrec->nlate > VREC_LATE_MAX) {
+		old = list_first_entry(&vrec->late, struct vrec_notice, node);
+		list_del(&old->node);
+		vrec->nlate--;
+		kfree(old);
+	}
+}
+
+/* The notice is in a guest buffer: it now waits for its answer. */
+static void vrec_mark_sent(struct vhost_recover *vrec, struct vrec_fn *fn,
+			   struct vrec_notice *n)
+{
+	struct vrec_notice *old;
+
+	list_del(&n->node);
+	fn->npending--;
+	vrec->npending--;
+	n->sending = false;
+	vrec->stats.notices_sent++;
+	/* Served: let the other functions go first next time. */
+	list_move_tail(&fn->node, &vrec->fns);
+
+	if (n->timed_out) {
+		vrec_add_late(vrec, n);
+		return;
+	}
+	list_add_tail(&n->node, &vrec->sent);
+	if (++vrec->nsent > VREC_SENT_MAX) {
+		/* A guest that takes notices but never answers. */
+		old = list_first_entry(&vrec->sent, struct vrec_notice, node);
+		list_del(&old->node);
+		vrec->nsent--;
+		old->timed_out = true;
+		vrec->stats.timeouts++;
+		vrec_event(vrec, old, 0, 0, VHOST_RECOVER_EV_TIMEOUT, 0);
+		vrec_add_late(vrec, old);
+	}
+}
+
+/* Write pending notices to noticeq buffers; the guest posts them empty. */
+static void vrec_send(struct vhost_recover *vrec)
+{
+	struct vhost_virtqueue *vq = &vrec->vqs[VIRTIO_PVRECOVER_VQ_NOTICE];
+	struct virtio_pvrecover_notice wire;
+	int pkts = 0, total_len = 0;
+	struct iov_iter iter;
+	struct vrec_notice *n;
+	struct vrec_fn *fn;
+	unsigned int out, in;
+	bool added = false;
+	int head;
+
+	mutex_lock(&vq->mutex);
+	if (!vhost_vq_get_backend(vq))
+		goto out;
+	if (!vq_meta_prefetch(vq))
+		goto out;
+	vhost_disable_notify(&vrec->dev, vq);
+
+	for (;;) {
+		spin_lock(&vrec->lock);
+		n = vrec_next_pending(vrec, &fn);
+		if (n) {
+			n->sending = true;
+			vrec_to_wire(n, &wire);
+		}
+		spin_unlock(&vrec->lock);
+		if (!n) {
+			vhost_enable_notify(&vrec->dev, vq);
+			break;
+		}
+
+		head = vhost_get_vq_desc(vq, vq->iov, ARRAY_SIZE(vq->iov),
+					 &out, &in, NULL, NULL);
+		if (head < 0)
+			goto unsend;
+		if (head == vq->num) {
+			if (unlikely(vhost_enable_notify(&vrec->dev, vq))) {
+				vhost_disable_notify(&vrec->dev, vq);
+				spin_lock(&vrec->lock);
+				n->sending = false;
+				spin_unlock(&vrec->lock);
+				continue;
+			}
+			goto unsend;
+		}
+		if (out) {
+			vq_err(vq, "noticeq: %u device-readable descriptors\n",
+			       out);
+			goto unsend;
+		}
+		if (iov_length(vq->iov, in) < sizeof(wire)) {
+			vq_err(vq, "noticeq: buffer of %zu bytes\n",
+			       iov_length(vq->iov, in));
+			goto unsend;
+		}
+		iov_iter_init(&iter, ITER_DEST, vq->iov, in, sizeof(wire));
+		if (copy_to_iter(&wire, sizeof(wire), &iter) != sizeof(wire)) {
+			vq_err(vq, "noticeq: fault writing a notice\n");
+			goto unsend;
+		}
+		vhost_add_used(vq, head, sizeof(wire));
+		added = true;
+
+		spin_lock(&vrec->lock);
+		vrec_mark_sent(vrec, fn, n);
+		pr_info_ratelimited("%s: seq %u sent\n", n->host, n->seq);
+		spin_unlock(&vrec->lock);
+
+		total_len += sizeof(wire);
+		if (vhost_exceeds_weight(vq, ++pkts, total_len))
+			break;
+	}
+	goto signal;
+
+unsend:
+	/* The notice stays first in its queue for the next buffer. */
+	spin_lock(&vrec->lock);
+	n->sending = false;
+	spin_unlock(&vrec->lock);
+signal:
+	if (added)
+		vhost_signal(&vrec->dev, vq);
+out:
+	mutex_unlock(&vq->mutex);
+}
+
+static void vrec_send_work(struct vhost_work *work)
+{
+	vrec_send(container_of(work, struct vhost_recover, send_work));
+}
+
+void vrec_handle_notice_kick(struct vhost_work *work)
+{
+	struct vhost_virtqueue *vq = container_of(work, struct vhost_virtqueue,
+						  poll.work);
+
+	vrec_send(container_of(vq->dev, struct vhost_recover, dev));
+}
+
+static struct vrec_notice *vrec_find(struct list_head *list, u32 seq)
+{
+	struct vrec_notice *n;
+
+	list_for_each_entry(n, list, node)
+		if (n->seq == seq)
+			return n;
+	return NULL;
+}
+
+static bool vrec_ack_well_formed(const struct virtio_pvrecover_ack *a)
+{
+	u16 status = le16_to_cpu(a->status);
+
+	return status >= VIRTIO_PVRECOVER_S_PREPARED &&
+	       status <= VIRTIO_PVRECOVER_S_BUSY &&
+	       le16_to_cpu(a->method) <= VIRTIO_PVRECOVER_M_REPROBE &&
+	       !a->reserved && !a->reserved2;
+}
+
+/* Match one acknowledgment (spec 3.2); it is only counted and reported. */
+static void vrec_take_ack(struct vhost_recover *vrec,
+			  const struct virtio_pvrecover_ack *a)
+{
+	u32 seq = le32_to_cpu(a->seq);
+	struct vrec_notice *n;
+	bool late = false;
+
+	spin_lock(&vrec->lock);
+	if (!vrec_ack_well_formed(a)) {
+		vrec->stats.acks_invalid++;
+		goto out;
+	}
+	n = vrec_find(&vrec->sent, seq);
+	if (!n) {
+		n = vrec_find(&vrec->late, seq);
+		late = true;
+	}
+	if (!n) {
+		vrec->stats.acks_unmatched++;
+		goto out;
+	}
+	if (le16_to_cpu(a->type) != n->type ||
+	    memcmp(&a->addr, &n->addr, sizeof(n->addr))) {
+		vrec->stats.acks_invalid++;
+		goto out;
+	}
+	vrec->stats.acks++;
+	vrec_event(vrec, n, le16_to_cpu(a->status), le16_to_cpu(a->method),
+		   late ? VHOST_RECOVER_EV_LATE : 0, le32_to_cpu(a->guest_us));
+	list_del(&n->node);
+	if (late)
+		vrec->nlate--;
+	else
+		vrec->nsent--;
+	kfree(n);
+out:
+	spin_unlock(&vrec->lock);
+}
+
+void vrec_handle_ack_kick(struct vhost_work *work)
+{
+	struct vhost_virtqueue *vq = container_of(work, struct vhost_virtqueue,
+						  poll.work);
+	struct vhost_recover *vrec = container_of(vq->dev, struct vhost_recover,
+						  dev);
+	struct virtio_pvrecover_ack ack;
+	int pkts = 0, total_len = 0;
+	struct iov_iter iter;
+	unsigned int out, in;
+	bool added = false;
+	size_t len;
+	int head;
+
+	mutex_lock(&vq->mutex);
+	if (!vhost_vq_get_backend(vq))
+		goto out;
+	vhost_disable_notify(&vrec->dev, vq);
+
+	for (;;) {
+		head = vhost_get_vq_desc(vq, vq->iov, ARRAY_SIZE(vq->iov),
+					 &out, &in, NULL, NULL);
+		if (head < 0)
+			break;
+		if (head == vq->num) {
+			if (unlikely(vhost_enable_notify(&vrec->dev, vq))) {
+				vhost_disable_notify(&vrec->dev, vq);
+				continue;
+			}
+			break;
+		}
+
+		len = iov_length(vq->iov, out);
+		iov_iter_init(&iter, ITER_SOURCE, vq->iov, out, len);
+		if (in || len != sizeof(ack) ||
+		    copy_from_iter(&ack, sizeof(ack), &iter) != sizeof(ack)) {
+			spin_lock(&vrec->lock);
+			vrec->stats.acks_invalid++;
+			spin_unlock(&vrec->lock);
+			pr_info_ratelimited("ackq: invalid buffer (%u out, %u in, %zu bytes)\n",
+					    out, in, len);
+		} else {
+			vrec_take_ack(vrec, &ack);
+		}
+		vhost_add_used(vq, head, 0);
+		added = true;
+
+		total_len += min_t(size_t, len, sizeof(ack));
+		if (vhost_exceeds_weight(vq, ++pkts, total_len))
+			break;
+	}
+	if (added)
+		vhost_signal(&vrec->dev, vq);
+out:
+	mutex_unlock(&vq->mutex);
+}
+
+static bool vrec_expired(const struct vrec_notice *n, ktime_t now, s64 ms)
+{
+	return !n->timed_out && ktime_ms_delta(now, n->queued) >= ms;
+}
+
+static void vrec_report_timeout(struct vhost_recover *vrec,
+				struct vrec_notice *n)
+{
+	n->timed_out = true;
+	vrec->stats.timeouts++;
+	vrec_event(vrec, n, 0, 0, VHOST_RECOVER_EV_TIMEOUT, 0);
+	pr_info_ratelimited("%s: seq %u timed out\n", n->host, n->seq);
+}
+
+/*
+ * Report notices the guest did not answer in time.  Queued ones stay queued
+ * (the next driver still gets them); sent ones go to the late list.
+ */
+static void vrec_timeout_work(struct work_struct *work)
+{
+	struct vhost_recover *vrec = container_of(to_delayed_work(work),
+						  struct vhost_recover,
+						  timeout_work);
+	s64 ms = READ_ONCE(vrec->ack_timeout_ms);
+	struct vrec_notice *n, *tmp;
+	ktime_t now = ktime_get();
+	bool more = false;
+	struct vrec_fn *fn;
+
+	spin_lock(&vrec->lock);
+	list_for_each_entry(fn, &vrec->fns, node)
+		list_for_each_entry(n, &fn->pending, node) {
+			if (vrec_expired(n, now, ms))
+				vrec_report_timeout(vrec, n);
+			more |= !n->timed_out;
+		}
+	list_for_each_entry_safe(n, tmp, &vrec->sent, node) {
+		if (!vrec_expired(n, now, ms)) {
+			more = true;
+			continue;
+		}
+		vrec_report_timeout(vrec, n);
+		list_del(&n->node);
+		vrec->nsent--;
+		vrec_add_late(vrec, n);
+	}
+	/* Check again while anything is outstanding: cheap, and a timeout
+	 * is reported at most VREC_TIMEOUT_POLL_MS late.
+	 */
+	if (more)
+		queue_delayed_work(system_wq, &vrec->timeout_work,
+				   msecs_to_jiffies(VREC_TIMEOUT_POLL_MS));
+	spin_unlock(&vrec->lock);
+}
+
+/**
+ * vrec_drop_pending - forget the queued notices of a function being detached
+ * @fn: the function
+ *
+ * The caller holds noticeq's mutex, so the send loop is not using them.
+ */
+void vrec_drop_pending(struct vrec_fn *fn)
+{
+	struct vhost_recover *vrec = fn->vrec;
+	struct vrec_notice *n, *tmp;
+
+	spin_lock(&vrec->lock);
+	list_for_each_entry_safe(n, tmp, &fn->pending, node) {
+		list_del(&n->node);
+		vrec->npending--;
+		kfree(n);
+	}
+	fn->npending = 0;
+	spin_unlock(&vrec->lock);
+}
+
+static void vrec_free_list(struct list_head *list)
+{
+	struct vrec_notice *n, *tmp;
+
+	list_for_each_entry_safe(n, tmp, list, node)
+		kfree(n);
+	INIT_LIST_HEAD(list);
+}
+
+void vrec_queue_init(struct vhost_recover *vrec)
+{
+	spin_lock_init(&vrec->lock);
+	INIT_LIST_HEAD(&vrec->fns);
+	INIT_LIST_HEAD(&vrec->sent);
+	INIT_LIST_HEAD(&vrec->late);
+	vrec->next_seq = 1;
+	vrec->ack_timeout_ms = VREC_ACK_TIMEOUT_MS;
+	vhost_work_init(&vrec->send_work, vrec_send_work);
+	INIT_DELAYED_WORK(&vrec->timeout_work, vrec_timeout_work);
+}
+
+/* Called once every function is detached and the worker is stopped. */
+void vrec_queue_cleanup(struct vhost_recover *vrec)
+{
+	cancel_delayed_work_sync(&vrec->timeout_work);
+	vrec_free_list(&vrec->sent);
+	vrec_free_list(&vrec->late);
+	vrec->nsent = 0;
+	vrec->nlate = 0;
+	if (vrec->event_ctx)
+		eventfd_ctx_put(vrec->event_ctx);
+	vrec->event_ctx = NULL;
+}
+
+/* VHOST_RECOVER_GET_EVENTS */
+int vrec_get_events(struct vhost_recover *vrec,
+		    struct vhost_recover_events __user *argp)
+{
+	struct vhost_recover_event *buf;
+	struct vhost_recover_events arg;
+	unsigned int i, n;
+
+	if (copy_from_user(&arg, argp, sizeof(arg)))
+		return -EFAULT;
+	n = min_t(u32, arg.count, VHOST_RECOVER_EVENTS_MAX);
+	buf = kmalloc_array(max(n, 1U), sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+
+	spin_lock(&vrec->lock);
+	n = min(n, vrec->ev_count);
+	for (i = 0; i < n; i++)
+		buf[i] = vrec->events[(vrec->ev_head + i) %
+				      VHOST_RECOVER_EVENTS_MAX];
+	vrec->ev_head = (vrec->ev_head + n) % VHOST_RECOVER_EVENTS_MAX;
+	vrec->ev_count -= n;
+	arg.lost = vrec->ev_lost;
+	vrec->ev_lost = 0;
+	spin_unlock(&vrec->lock);
+
+	arg.count = n;
+	if (copy_to_user(u64_to_user_ptr(arg.events), buf, n * sizeof(*buf)) ||
+	    copy_to_user(argp, &arg, sizeof(arg))) {
+		kfree(buf);
+		return -EFAULT;
+	}
+	kfree(buf);
+	return 0;
+}

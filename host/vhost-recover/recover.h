@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vhost-recover: internal interfaces between the device file (main.c), the
+ * attached vfio-pci functions (attach.c) and the notice queues (queue.c).
+ */
+#ifndef _VHOST_RECOVER_H
+#define _VHOST_RECOVER_H
+
+#include <linux/list.h>
+#include <linux/pci.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/virtio_pvrecover.h>
+#include <linux/vhost_recover.h>
+
+#include "vhost.h"
+
+/* Notices waiting for a guest buffer: per function, and in all. */
+#define VREC_QUEUE_PER_FN	16
+#define VREC_QUEUE_MAX		256
+/* Notices sent and waiting for an acknowledgment. */
+#define VREC_SENT_MAX		256
+/* Timed-out notices remembered so that a late answer is still matched. */
+#define VREC_LATE_MAX		64
+/* Buffers a virtqueue handler takes per run before it yields. */
+#define VREC_PKT_WEIGHT		64
+#define VREC_BYTE_WEIGHT	(VREC_PKT_WEIGHT * 32)
+/* How often the host's own recovery of a function is checked. */
+#define VREC_WATCH_MS		10
+/* How often outstanding notices are checked for the ack timeout. */
+#define VREC_TIMEOUT_POLL_MS	100
+
+#define VREC_ACK_TIMEOUT_MS	5000
+#define VREC_ACK_TIMEOUT_MAX	600000
+
+struct vrec_fn;
+
+/**
+ * struct vrec_notice - one notice, from queueing until answered or forgotten
+ * @node: in its function's pending list, in vrec.sent or in vrec.late.
+ * @seq: sequence number.
+ * @type: VIRTIO_PVRECOVER_N_*.
+ * @flags: VIRTIO_PVRECOVER_NF_*.
+ * @cookie: the function's cookie.
+ * @addr: the function's guest address, as sent.
+ * @host: the function's host name, for log lines after it is detached.
+ * @queued: when it was queued; the ack timeout and round trip start here.
+ * @timed_out: the timeout was reported.
+ * @sending: the send loop is writing it; coalescing must leave it alone.
+ */
+struct vrec_notice {
+	struct list_head node;
+	u32 seq;
+	u16 type;
+	u16 flags;
+	u32 cookie;
+	struct virtio_pvrecover_addr addr;
+	char host[16];
+	ktime_t queued;
+	bool timed_out;
+	bool sending;
+};
+
+struct vhost_recover;
+
+/**
+ * struct vrec_fn - a vfio-pci function attached to a vhost-recover file
+ * @node: in vhost_recover.fns.
+ * @vrec: the file.
+ * @pdev: the host function (a reference is held).
+ * @cookie: the owner's name for it.
+ * @addr: its identity in the guest.
+ * @error_ctx: its vfio error eventfd.
+ * @wait: our entry on @error_ctx's wait queue.
+ * @pt: used once, to add @wait.
+ * @error_bits: VREC_ERR_* seen by the wakeup, taken by @error_work.
+ * @error_work: turns error signals into notices.
+ * @watch: polls the host's own recovery of @pdev.
+ * @watch_start: when @watch started (jiffies).
+ * @watching: @watch is between an error and the end of recovery.
+ * @pending: notices not yet in a guest buffer, oldest first.
+ * @npending: their number.
+ */
+struct vrec_fn {
+	struct list_head node;
+	struct vhost_recover *vrec;
+	struct pci_dev *pdev;
+	u32 cookie;
+	struct virtio_pvrecover_addr addr;
+	struct eventfd_ctx *error_ctx;
+	wait_queue_entry_t wait;
+	poll_table pt;
+	unsigned long error_bits;
+	struct work_struct error_work;
+	struct delayed_work watch;
+	unsigned long watch_start;
+	bool watching;
+	struct list_head pending;
+	unsigned int npending;
+};
+
+/* vrec_fn.error_bits */
+#define VREC_ERR_NONFATAL	0	/* signalled with error_state normal */
+#define VREC_ERR_FATAL		1	/* ... frozen: the host resets it */
+#define VREC_ERR_FAILED		2	/* ... perm_failure */
+
+/**
+ * struct vhost_recover - one open /dev/vhost-recover
+ * @dev: the vhost device.
+ * @vqs: noticeq and ackq.
+ * @send_work: writes pending notices to noticeq buffers.
+ * @timeout_work: reports notices not acknowledged in time.
+ * @lock: protects everything below, and the pending lists of @fns.
+ * @fns: attached functions.
+ * @nfns: their number.
+ * @next_seq: sequence number of the next notice; never 0.
+ * @npending: notices pending over all functions.
+ * @sent: notices in guest buffers waiting for an answer, oldest first.
+ * @nsent: their number.
+ * @late: timed-out notices still matched by a late answer, oldest first.
+ * @nlate: their number.
+ * @ack_timeout_ms: set by VHOST_RECOVER_SET_ACK_TIMEOUT.
+ * @event_ctx: signalled when @events has records.
+ * @events: records for the owner, a ring.
+ * @ev_head: index of the oldest record.
+ * @ev_count: records in the ring.
+ * @ev_lost: records dropped since the owner last read them.
+ * @stats: counters, as reported by VHOST_RECOVER_GET_STATS.
+ */
+struct vhost_recover {
+	struct vhost_dev dev;
+	struct vhost_virtqueue vqs[VIRTIO_PVRECOVER_VQ_MAX];
+	struct vhost_work send_work;
+	struct delayed_work timeout_work;
+
+	spinlock_t lock;	/* see @lock above */
+	struct list_head fns;
+	unsigned int nfns;
+	u32 next_seq;
+	unsigned int npending;
+	struct list_head sent;
+	unsigned int nsent;
+	struct list_head late;
+	unsigned int nlate;
+	u32 ack_timeout_ms;
+	struct eventfd_ctx *event_ctx;
+	struct vhost_recover_event events[VHOST_RECOVER_EVENTS_MAX];
+	unsigned int ev_head;
+	unsigned int ev_count;
+	unsigned int ev_lost;
+	struct vhost_recover_stats stats;
+};
+
+/* queue.c */
+void vrec_queue_init(struct vhost_recover *vrec);
+u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags);
+void vrec_handle_ack_kick(struct vhost_work *work);
+void vrec_handle_notice_kick(struct vhost_work *work);
+void vrec_drop_pending(struct vrec_fn *fn);
+void vrec_queue_cleanup(struct vhost_recover *vrec);
+int vrec_get_events(struct vhost_recover *vrec,
+		    struct vhost_recover_events __user *argp);
+const char *vrec_notice_name(u16 type);
+
+/* attach.c */
+int vrec_attach(struct vhost_recover *vrec,
+		const struct vhost_recover_attach *a);
+int vrec_detach(struct vhost_recover *vrec, u32 cookie);
+void vrec_detach_all(struct vhost_recover *vrec);
+
+#endif /* _VHOST_RECOVER_H */

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctl interface of /dev/vhost-recover, run inside a guest that is a
+ * host (L1) with a function bound to vfio-pci.
+ *
+ * Usage: vhost_ioctl BDF   (the vfio-pci function, e.g. 0000:01:00.0)
+ *
+ * Prints "ok NAME" or "not ok NAME: why" per case, then "done N failed".
+ * Good requests work, bad ones get the errno vhost_recover.h promises, and
+ * errors signalled on the eventfd become notices that are queued,
+ * coalesced and timed out without a guest.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/vhost.h>
+#include <linux/vhost_recover.h>
+#include <linux/virtio_pvrecover.h>
+
+static int failed;
+
+static void result(const char *name, int ok, const char *fmt, long a, long b)
+{
+	if (ok) {
+		printf("ok %s\n", name);
+		return;
+	}
+	printf("not ok %s: ", name);
+	printf(fmt, a, b);
+	printf("\n");
+	failed++;
+}
+
+/* The ioctl must fail with errno @want (0: must succeed). */
+static void expect(const char *name, int fd, unsigned long req, void *arg,
+		   int want)
+{
+	int r = ioctl(fd, req, arg);
+	int got = r < 0 ? errno : 0;
+
+	result(name, got == want, "errno %ld, want %ld", got, want);
+}
+
+static int group_of(const char *bdf)
+{
+	char link[PATH_MAX], path[PATH_MAX + 16];
+	const char *num;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -1;
+	link[n] = 0;
+	num = strrchr(link, '/');
+	snprintf(path, sizeof(path), "/dev/vfio/%s", num ? num + 1 : link);
+	return open(path, O_RDWR);
+}
+
+static struct vhost_recover_attach attach_arg(int group, int efd,
+					      unsigned int seg, unsigned int bus,
+					      unsigned int devfn)
+{
+	struct vhost_recover_attach a = {
+		.group_fd = group, .error_fd = efd, .cookie = 1,
+		.host_segment = seg, .host_bus = bus, .host_devfn = devfn,
+		.guest = { .segment = 0, .root_bus = 0, .depth = 2,
+			   .path = { 0x08, 0x00 } },
+	};
+	return a;
+}
+
+static struct vhost_recover_stats stats(int fd)
+{
+	struct vhost_recover_stats s;
+
+	memset(&s, 0xff, sizeof(s));
+	if (ioctl(fd, VHOST_RECOVER_GET_STATS, &s) < 0)
+		memset(&s, 0xff, sizeof(s));
+	return s;
+}
+
+/* Wait, bounded, for the module's workers to reach a counter value. */
+static int wait_stat(int fd, size_t off, unsigned long long want)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct vhost_recover_stats s;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		s = stats(fd);
+		if (*(unsigned long long *)((char *)&s + off) >= want)
+			return 1;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct vhost_recover_event ev[8];
+	struct vhost_recover_events evs;
+	struct vhost_recover_attach a;
+	struct vhost_recover_stats s;
+	unsigned int seg, bus, dev, fn, devfn;
+	__u32 u32;
+	int fd, group, efd, i;
+	uint64_t one = 1;
+
+	if (argc != 2 || sscanf(argv[1], "%x:%x:%x.%x", &seg, &bus, &dev, &fn) != 4) {
+		fprintf(stderr, "usage: vhost_ioctl SEGMENT:BUS:DEV.FN\n");
+		return 2;
+	}
+	devfn = dev << 3 | fn;
+	fd = open("/dev/vhost-recover", O_RDWR);
+	result("open", fd >= 0, "errno %ld%ld", errno, 0);
+	group = group_of(argv[1]);
+	result("open-vfio-group", group >= 0, "errno %ld%ld", errno, 0);
+	efd = eventfd(0, EFD_CLOEXEC);
+	if (fd < 0 || group < 0 || efd < 0)
+		return 1;
+
+	a = attach_arg(group, efd, seg, bus, devfn);
+	expect("attach-before-set-owner", fd, VHOST_RECOVER_ATTACH, &a, EPERM);
+	expect("set-owner", fd, VHOST_SET_OWNER, NULL, 0);
+	expect("garbage-ioctl", fd, _IO(VHOST_VIRTIO, 0xEE), NULL, ENOTTY);
+	expect("garbage-ioctl-2", fd, 0xdeadbeef, NULL, ENOTTY);
+	expect("bad-pointer", fd, VHOST_RECOVER_ATTACH, (void *)16, EFAULT);
+
+	a.group_fd = efd;
+	expect("group-not-vfio", fd, VHOST_RECOVER_ATTACH, &a, EBADF);
+	a.group_fd = -1;
+	expect("group-closed", fd, VHOST_RECOVER_ATTACH, &a, EBADF);
+	a = attach_arg(group, group, seg, bus, devfn);
+	expect("error-fd-not-eventfd", fd, VHOST_RECOVER_ATTACH, &a, EBADF);
+
+	a = attach_arg(group, efd, seg, bus, devfn);
+	a.cookie = 0;
+	expect("cookie-zero", fd, VHOST_RECOVER_ATTACH, &a, EINVAL);
+	a = attach_arg(group, efd, seg, bus, devfn);
+	a.guest.depth = 0;
+	expect("depth-zero", fd, VHOST_RECOVER_ATTACH, &a, EINVAL);
+	a.guest.depth = 9;
+	expect("depth-nine", fd, VHOST_RECOVER_ATTACH, &a, EINVAL);
+	a = attach_arg(group, efd, seg, bus, devfn);
+	a.guest.path[5] = 1;
+	expect("path-beyond-depth", fd, VHOST_RECOVER_ATTACH, &a, EINVAL);
+	a = attach_arg(group, efd, seg, bus, devfn);
+	a.flags = 1;
+	expect("flags", fd, VHOST_RECOVER_ATTACH, &a, EINVAL);
+	a = attach_arg(group, efd, seg, bus, devfn);
+	a.reserved[3] = 1;
+	expect("reserved", fd, VHOST_RECOVER_ATTACH, &a, EINVAL);
+
+	a = attach_arg(group, efd, seg, 0x7e, 0);
+	expect("no-such-function", fd, VHOST_RECOVER_ATTACH, &a, ENODEV);
+	/* The host bridge exists but is not this group's, nor vfio's. */
+	a = attach_arg(group, efd, 0, 0, 0);
+	expect("not-owned", fd, VHOST_RECOVER_ATTACH, &a, EPERM);
+
+	a = attach_arg(group, efd, seg, bus, devfn);
+	expect("attach", fd, VHOST_RECOVER_ATTACH, &a, 0);
+	expect("attach-again", fd, VHOST_RECOVER_ATTACH, &a, EEXIST);
+	a.cookie = 2;
+	expect("attach-same-function", fd, VHOST_RECOVER_ATTACH, &a, EEXIST);
+
+	u32 = 7;
+	expect("detach-unknown", fd, VHOST_RECOVER_DETACH, &u32, ENOENT);
+	u32 = 0;
+	expect("ack-timeout-zero", fd, VHOST_RECOVER_SET_ACK_TIMEOUT, &u32, EINVAL);
+	u32 = 600001;
+	expect("ack-timeout-huge", fd, VHOST_RECOVER_SET_ACK_TIMEOUT, &u32, EINVAL);
+	i = group;
+	expect("event-fd-not-eventfd", fd, VHOST_RECOVER_SET_EVENT_FD, &i, EINVAL);
+
+	s = stats(fd);
+	result("stats-idle", s.errors == 0 && s.notices_queued == 0 &&
+	       s.queued == 0, "errors %ld queued %ld", (long)s.errors,
+	       (long)s.queued);
+
+	/*
+	 * An error signal on the eventfd with the function healthy is a
+	 * non-fatal error: one notice, queued since no guest is running.
+	 */
+	if (write(efd, &one, sizeof(one)) != sizeof(one))
+		perror("write");
+	result("error-queues-notice",
+	       wait_stat(fd, offsetof(struct vhost_recover_stats, notices_queued), 1),
+	       "notices_queued %ld%ld", (long)stats(fd).notices_queued, 0);
+
+	/* A flood is coalesced and bounded, never a queue per signal. */
+	for (i = 0; i < 20000; i++)
+		if (write(efd, &one, sizeof(one)) != sizeof(one))
+			break;
+	wait_stat(fd, offsetof(struct vhost_recover_stats, notices_coalesced), 1);
+	s = stats(fd);
+	result("flood-coalesced", s.notices_coalesced >= 1 && s.queued == 1 &&
+	       s.notices_queued == 1, "coalesced %ld queued %ld",
+	       (long)s.notices_coalesced, (long)s.queued);
+
+	/* Nobody answers: the timeout is counted and reported. */
+	u32 = 50;
+	expect("ack-timeout", fd, VHOST_RECOVER_SET_ACK_TIMEOUT, &u32, 0);
+	i = eventfd(0, 0);
+	expect("event-fd", fd, VHOST_RECOVER_SET_EVENT_FD, &i, 0);
+	/* The first notice was queued long ago with the 5 s default. */
+	result("timeout-counted",
+	       wait_stat(fd, offsetof(struct vhost_recover_stats, timeouts), 1),
+	       "timeouts %ld%ld", (long)stats(fd).timeouts, 0);
+	evs = (struct vhost_recover_events){ .count = 8,
+		.events = (unsigned long)ev };
+	expect("get-events", fd, VHOST_RECOVER_GET_EVENTS, &evs, 0);
+	result("timeout-event", evs.count >= 1 && ev[0].cookie == 1 &&
+	       (ev[0].flags & VHOST_RECOVER_EV_TIMEOUT) &&
+	       ev[0].notice == VIRTIO_PVRECOVER_N_ERROR_DETECTED,
+	       "count %ld flags %ld", evs.count, evs.count ? ev[0].flags : 0);
+	evs.count = 8;
+	evs.events = 8;
+	expect("get-events-bad-pointer-empty", fd, VHOST_RECOVER_GET_EVENTS,
+	       &evs, 0);
+
+	u32 = 1;
+	expect("detach", fd, VHOST_RECOVER_DETACH, &u32, 0);
+	expect("detach-again", fd, VHOST_RECOVER_DETACH, &u32, ENOENT);
+	a.cookie = 3;
+	expect("reattach", fd, VHOST_RECOVER_ATTACH, &a, 0);
+	/* Closed with a function attached and a notice queued. */
+	if (write(efd, &one, sizeof(one)) != sizeof(one))
+		perror("write");
+	wait_stat(fd, offsetof(struct vhost_recover_stats, notices_queued), 2);
+	close(fd);
+	printf("done %d failed\n", failed);
+	return failed != 0;
+}
