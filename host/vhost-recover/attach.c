@@ -73,8 +73,9 @@ static void vrec_error_work(struct work_struct *work)
 		vrec->stats.errors++;
 		spin_unlock(&vrec->lock);
 		seq = vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED, 0);
-		pr_info("%s: non-fatal error, seq %u error-detected queued\n",
-			name, seq);
+		/* The eventfd is the owner's too: it can flood us. */
+		pr_info_ratelimited("%s: non-fatal error, seq %u error-detected queued\n",
+				    name, seq);
 	}
 	if (test_and_clear_bit(VREC_ERR_FATAL, &fn->error_bits)) {
 		spin_lock(&vrec->lock);
@@ -82,8 +83,8 @@ static void vrec_error_work(struct work_struct *work)
 		spin_unlock(&vrec->lock);
 		seq = vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED,
 					VIRTIO_PVRECOVER_NF_FATAL);
-		pr_info("%s: fatal error, seq %u error-detected queued\n",
-			name, seq);
+		pr_info_ratelimited("%s: fatal error, seq %u error-detected queued\n",
+				    name, seq);
 		/*
 		 * A second error during recovery restarts the clock.  If the
 		 * watch is just finishing, queueing it again makes it look
@@ -102,8 +103,8 @@ static void vrec_error_work(struct work_struct *work)
 		if (!READ_ONCE(fn->watching)) {
 			seq = vrec_queue_notice(fn,
 						VIRTIO_PVRECOVER_N_PERM_FAILURE, 0);
-			pr_info("%s: host recovery failed, seq %u perm-failure queued\n",
-				name, seq);
+			pr_info_ratelimited("%s: host recovery failed, seq %u perm-failure queued\n",
+					    name, seq);
 		}
 	}
 }

@@ -292,6 +292,9 @@ static long vrec_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		vhost_set_backend_features(&vrec->dev, features);
 		return 0;
 	default:
+		/* Not a vhost ioctl: say so rather than fault on its argument. */
+		if (_IOC_TYPE(ioctl) != VHOST_VIRTIO)
+			return -ENOTTY;
 		mutex_lock(&vrec->dev.mutex);
 		r = vhost_dev_ioctl(&vrec->dev, ioctl, argp);
 		if (r == -ENOIOCTLCMD)

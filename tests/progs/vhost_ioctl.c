@@ -133,7 +133,8 @@ int main(int argc, char **argv)
 	a = attach_arg(group, efd, seg, bus, devfn);
 	expect("attach-before-set-owner", fd, VHOST_RECOVER_ATTACH, &a, EPERM);
 	expect("set-owner", fd, VHOST_SET_OWNER, NULL, 0);
-	expect("garbage-ioctl", fd, _IO(VHOST_VIRTIO, 0xEE), NULL, ENOTTY);
+	memset(ev, 0, sizeof(ev));
+	expect("garbage-ioctl", fd, _IOW(VHOST_VIRTIO, 0xEE, int), ev, ENOTTY);
 	expect("garbage-ioctl-2", fd, 0xdeadbeef, NULL, ENOTTY);
 	expect("bad-pointer", fd, VHOST_RECOVER_ATTACH, (void *)16, EFAULT);
 

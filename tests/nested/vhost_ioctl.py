@@ -1,0 +1,43 @@
+"""The ioctl interface of /dev/vhost-recover, from inside L1 where the
+nvme is bound to vfio-pci: good requests work; garbage ioctls, foreign file
+descriptors, malformed addresses, unknown and unowned functions get the
+errno the uapi header promises; error signals become queued, coalesced,
+timed-out notices without any guest; closing the file with a function
+attached and a notice queued is clean, and the module unloads after."""
+
+import re
+
+import nested
+import pvr
+
+NAME = "nested/vhost-ioctl"
+
+
+def run():
+    img = pvr.blank_disk(NAME, "nvme.img", size_mb=16)
+    n = nested.Nested(NAME, img)
+    try:
+        n.boot_l1()
+        n.l1.run("modprobe vhost_recover")
+        out = n.l1.run("vhost_ioctl %s" % nested.NVME_BDF, timeout=120,
+                       check_rc=False)
+        bad = [l for l in out.splitlines() if l.startswith("not ok")]
+        pvr.check(not bad, "failed cases: %s" % "; ".join(bad))
+        cases = len(re.findall(r"^ok ", out, re.M))
+        pvr.check(cases >= 30 and "done 0 failed" in out,
+                  "ioctl program did not run through: %r" % out[-400:])
+
+        # The module said what happened, and forgot the function on close.
+        n.l0.wait_console(r"vhost-recover: %s: attached as cookie 1" %
+                          re.escape(nested.NVME_BDF), 10)
+        n.l0.wait_console(r"vhost-recover: %s: seq \d+ timed out" %
+                          re.escape(nested.NVME_BDF), 10)
+        n.l0.wait_console(r"vhost-recover: %s: detached" %
+                          re.escape(nested.NVME_BDF), 10)
+        n.l1.run("rmmod vhost_recover")
+        n.l1.run("! grep -q '^vhost_recover ' /proc/modules")
+        # The function is still vfio's and L1 is fine.
+        n.l1.run("[ -e /sys/bus/pci/drivers/vfio-pci/%s ]" % nested.NVME_BDF)
+        n.l0.assert_kernel_healthy()
+    finally:
+        n.close()
