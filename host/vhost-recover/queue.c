@@ -422,6 +422,8 @@ void vrec_handle_ack_kick(struct vhost_work *work)
 	mutex_lock(&vq->mutex);
 	if (!vhost_vq_get_backend(vq))
 		goto out;
+	if (!vq_meta_prefetch(vq))
+		goto out;
 	vhost_disable_notify(&vrec->dev, vq);
 
 	for (;;) {
