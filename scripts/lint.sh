@@ -2,6 +2,7 @@
 # Style and static checks; prints one line per check and fails if any does.
 #   - the kernel's checkpatch.pl --strict on the kernel sources and uapi
 #   - QEMU's checkpatch.pl on every patch of the series
+#   - the series' copies of the uapi headers match QEMU's header import
 #   - a W=1 build of the modules with warnings as errors, under sparse
 #   - syntax of the shell and Python test tooling
 set -u
@@ -39,15 +40,20 @@ for p in "$top"/qemu-patches/*.patch; do
 done >"$out" 2>&1
 report "checkpatch (QEMU series)" $?
 
-# The series carries the uapi header exactly as QEMU's header import would.
-hdr=include/standard-headers/linux/virtio_pvrecover.h
-awk -v f="$hdr" '
-	/^diff --git / { on = ($0 ~ f) ; next }
-	on && /^\+\+\+ / { body = 1; next }
-	on && body && /^\+/ { print substr($0, 2) }
-	on && body && /^(--|-- )$/ { on = 0 }
-' "$top"/qemu-patches/*.patch | "$top/scripts/qemu-header.sh" --diff >"$out" 2>&1
-report "QEMU copy of the uapi header in sync" $?
+# The series carries each uapi header exactly as QEMU's header import would
+# (the wire format in include/standard-headers, the vhost ioctls in
+# linux-headers).  Each is a new file of one patch: its "+" lines are it.
+rc=0
+for hdr in $("$top/scripts/qemu-header.sh" --list | awk '{ print $2 }'); do
+	awk -v f=" a/$hdr " '
+		/^diff --git / { on = (index($0, f) > 0); body = 0; next }
+		on && /^\+\+\+ / { body = 1; next }
+		on && body && /^\+/ { print substr($0, 2) }
+		on && body && /^(--|-- )$/ { on = 0 }
+	' "$top"/qemu-patches/*.patch |
+	"$top/scripts/qemu-header.sh" --diff "$(basename "$hdr")" || rc=1
+done >"$out" 2>&1
+report "QEMU copies of the uapi headers in sync" $rc
 
 for m in "$top"/guest/pvrecover "$top"/host/vhost-recover "$top"/tests/kmod; do
 	[ -f "$m/Kbuild" ] || continue

@@ -70,11 +70,11 @@ struct vhost_recover_attach {
 
 /* vhost_recover_event.flags */
 /* No acknowledgment within the ack timeout; status and method are zero. */
-#define VHOST_RECOVER_EV_TIMEOUT	(1 << 0)
+#define VHOST_RECOVER_EV_TIMEOUT	0x1
 /* The acknowledgment came after the notice had timed out. */
-#define VHOST_RECOVER_EV_LATE		(1 << 1)
+#define VHOST_RECOVER_EV_LATE		0x2
 /* The notice could not be queued: the function's queue was full. */
-#define VHOST_RECOVER_EV_DROPPED	(1 << 2)
+#define VHOST_RECOVER_EV_DROPPED	0x4
 
 /**
  * struct vhost_recover_event - what became of one notice
