@@ -2,8 +2,11 @@
 #
 #   make          build the kernel modules against Debian's headers
 #   make check    every test (installs dependencies and builds QEMU first)
-#   make demo     the main scenario inside QEMU, with a timeline
-#                 (DEMO=nested: a real AER error under an assigned nvme)
+#   make demo     the main scenario inside QEMU, with a timeline: a real AER
+#                 error under an nvme assigned to a nested guest, recovered
+#                 through vhost-recover.ko (DEMO=single: one guest, QEMU
+#                 resets its nvme; DEMO=nested-qemu: the nested chain with
+#                 QEMU's userspace device)
 #   make bench    protocol and recovery cost, as ratios to a baseline
 #   make lint     checkpatch (kernel and QEMU), W=1 -Werror, sparse
 #
@@ -24,16 +27,18 @@ HOST_KO := $(HOST)/vhost-recover.ko
 # Test-only kernel modules (a hostile guest driver), never shipped.
 TEST_KMOD := $(TOP)/tests/kmod
 INITRD := $(B)/guest/initramfs.cpio.gz
-# A guest that is itself a host (L1): vfio, KVM, the patched QEMU, and the
-# L2 kernel and initramfs.
+# A guest that is itself a host (L1): vfio, KVM, vhost and vhost-recover.ko,
+# the patched QEMU, and the L2 kernel and initramfs.
 INITRD_L1 := $(B)/guest/initramfs-l1.cpio.gz
-L1_MODULES := vfio vfio_iommu_type1 vfio_pci kvm_amd
+L1_MODULES := vfio vfio_iommu_type1 vfio_pci kvm_amd vhost vhost_iotlb
 UAPI := $(TOP)/include/uapi
 
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
 	-I$(UAPI) -I$(TOP)/tests/unit -I$(GUEST)
 UNIT_BINS := $(B)/unit/test_notice $(B)/unit/fuzz_notice
+# Test programs that run inside L1 (static: L1's image has no libc).
+PROGS := $(B)/progs/vhost_ioctl
 
 .PHONY: all modules test-modules setup qemu initramfs unit check demo bench lint clean
 
@@ -53,13 +58,14 @@ test-modules:
 qemu: setup
 	@$(TOP)/scripts/build-qemu.sh
 
-initramfs: modules test-modules
+# `modules` builds $(HOST_KO) too: L1's image carries it.
+initramfs: modules test-modules $(PROGS)
 	@mkdir -p $(dir $(INITRD))
 	$(TOP)/tests/harness/mkinitramfs.sh \
 		-f $(TEST_KMOD)/pvr_badguest.ko:/lib/modules/$(KVER)/extra/pvr_badguest.ko \
 		$(KVER) $(GUEST_KO) $(INITRD)
-	$(TOP)/tests/harness/mkinitramfs.sh -m "$(L1_MODULES)" \
-		-b $(B)/qemu/qemu-system-x86_64 \
+	$(TOP)/tests/harness/mkinitramfs.sh -m "$(L1_MODULES)" -k $(HOST_KO) \
+		-b $(B)/qemu/qemu-system-x86_64 -b $(B)/progs/vhost_ioctl \
 		-f /boot/vmlinuz-$(KVER):/l2/vmlinuz -f $(INITRD):/l2/initramfs.cpio.gz \
 		-f /usr/share/seabios/bios-256k.bin:/usr/share/qemu/bios-256k.bin \
 		-f /usr/share/qemu/linuxboot_dma.bin:/usr/share/qemu/linuxboot_dma.bin \
@@ -73,16 +79,23 @@ $(B)/unit/%: $(TOP)/tests/unit/%.c $(GUEST)/notice.c $(GUEST)/notice.h \
 
 unit: $(UNIT_BINS)
 
+$(B)/progs/%: $(TOP)/tests/progs/%.c $(UAPI)/linux/vhost_recover.h \
+		$(UAPI)/linux/virtio_pvrecover.h
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -I$(UAPI) -o $@ $<
+
 # setup and qemu run first on their own: KVER is only known once the
 # Debian kernel packages are installed.
 check: setup qemu
 	@$(MAKE) --no-print-directory unit initramfs
 	@KVER=$(KVER) PVR_INITRD=$(INITRD) $(PYTHON) $(TOP)/tests/run.py $(TESTS)
 
+# DEMO: nested (vhost-recover.ko), single or nested-qemu; see tests/demo.py.
+DEMO ?= nested
+
 demo: setup qemu
 	@$(MAKE) --no-print-directory initramfs
-	@KVER=$(KVER) PVR_INITRD=$(INITRD) $(PYTHON) $(TOP)/tests/demo.py \
-		$(if $(filter nested,$(DEMO)),--nested)
+	@KVER=$(KVER) PVR_INITRD=$(INITRD) $(PYTHON) $(TOP)/tests/demo.py $(DEMO)
 
 bench: setup qemu
 	@$(MAKE) --no-print-directory initramfs
@@ -95,4 +108,4 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(GUEST) clean
 	$(MAKE) -C $(KDIR) M=$(HOST) clean
 	$(MAKE) -C $(KDIR) M=$(TEST_KMOD) clean
-	rm -rf $(B)/unit $(B)/guest $(B)/test-run
+	rm -rf $(B)/unit $(B)/progs $(B)/guest $(B)/test-run

@@ -3,9 +3,13 @@
 pvrecover makes the nvme driver recover, and the data written before the
 reset reads back identical.  Prints a timeline.
 
-  demo.py           one guest; QEMU resets its emulated nvme (about 10 s)
-  demo.py --nested  L0 injects a real AER error above an nvme that L1
-                    assigns to L2 with vfio-pci (about 30 s)
+  demo.py [nested]    L0 injects a real fatal AER error above an nvme that
+                      L1 assigns to L2 with vfio-pci; L1's kernel recovers
+                      the link and vhost-recover.ko in L1's kernel tells L2
+                      (under a minute)
+  demo.py nested-qemu the same chain with QEMU's userspace device
+                      virtio-pvrecover-pci in L1 instead of the kernel back end
+  demo.py single      one guest; QEMU resets its emulated nvme (about 10 s)
 """
 
 import json
@@ -27,7 +31,8 @@ READ = r"run (dd if=/dev/nvme0n1 bs=64k skip=0 .*)"
 NEW_IO = r"run (dd if=/tmp/pat of=/dev/nvme0n1 bs=64k seek=64 .*)"
 
 # What the timelines show: (regex on a harness log line, label); a label
-# None means the line is a QMP acknowledgment event, shown decoded.
+# None means the line is a QMP acknowledgment event, shown decoded.  Times
+# are relative to the first line matching ZERO: the injection.
 SINGLE = [
     (r"^con " + WRITE, "guest  writes a 1 MiB random pattern to the nvme"),
     (r"^qmp -> .*\"pvrecover-notify\".*",
@@ -38,6 +43,7 @@ SINGLE = [
     (r"^con " + READ, "guest  reads the pattern back (direct I/O, cache dropped)"),
     (r"^con " + NEW_IO, "guest  new I/O: writes a second pattern at 4 MiB"),
 ]
+SINGLE_ZERO = r"^qmp -> .*\"pvrecover-notify\""
 NESTED = [
     (r"^l2 " + WRITE, "L2     writes a 1 MiB random pattern to its assigned nvme"),
     (r"^qmp -> .*pcie_aer_inject_error.*",
@@ -45,6 +51,7 @@ NESTED = [
     (r"^l1k .*AER: (Uncorrected.*)", "L1     kernel AER: %s"),
     (r"^l1k .*AER: (Root Port link has been reset.*)", "L1     kernel AER: %s"),
     (r"^l1k .*AER: (device recovery successful)", "L1     kernel AER: %s"),
+    (r"^l1k .*vhost-recover: [\w:.]+: (.*)", "L1     vhost-recover.ko: %s"),
     (r"^l1k .*vfio-pci .*: (.*)", "L1     vfio-pci: %s"),
     (r"^l2 .*pvrecover: (seq \d+ [\w-]+: .*)", "L2     pvrecover %s"),
     (r"^l2 .*nvme nvme0: (.*)", "L2     nvme driver: %s"),
@@ -53,33 +60,46 @@ NESTED = [
     (r"^l2 " + READ, "L2     reads the pattern back (direct I/O, cache dropped)"),
     (r"^l2 " + NEW_IO, "L2     new I/O: writes a second pattern at 4 MiB"),
 ]
+NESTED_ZERO = r"^qmp -> .*pcie_aer_inject_error"
+KTIME = re.compile(r"^l1k \[\s*(\d+\.\d+)\]")
 
 
-def ack_label(text):
+def ack_label(text, who):
     a = json.loads(text)
     return ("%s ack seq %d %s: %s (%s), %.1f ms in the guest, %.1f ms round trip"
-            % ("host  " if SHOWN is SINGLE else "L1    ", a["seq"], a["notice"],
-               a["status"], a["method"], a["guest-us"] / 1000.0, a["rtt-us"] / 1000.0))
+            % (who, a["seq"], a["notice"], a["status"], a["method"],
+               a["guest-us"] / 1000.0, a["rtt-us"] / 1000.0))
 
 
-def timeline(logfile, since, shown):
+def timeline(logfile, since, shown, zero, who):
+    """Rows (host time, L1 kernel time or None, label) of the log lines
+    from host time `since` on that `shown` names; times relative to the
+    first line matching `zero`, L1's kernel times to L1's first line."""
     rows = []
+    t0 = k0 = None
     with open(logfile) as f:
         for line in f:
             t, _, text = line.rstrip("\n").strip().partition(" ")
             t = float(t)
             if t < since:
                 continue
+            if t0 is None and re.search(zero, text):
+                t0 = t
             for rx, label in shown:
                 m = re.search(rx, text)
                 if m:
                     if label is None:
-                        label = ack_label(m.group(1))
+                        label = ack_label(m.group(1), who)
                     elif "%s" in label:
                         label = label % m.group(1)
-                    rows.append((t, label))
+                    k = KTIME.match(text)
+                    k = float(k.group(1)) if k else None
+                    if k is not None and k0 is None:
+                        k0 = k
+                    rows.append((t, None if k is None else k - k0, label))
                     break
-    return rows
+    t0 = since if t0 is None else t0
+    return [(t - t0, k, label) for t, k, label in rows]
 
 
 def recover_single():
@@ -97,51 +117,74 @@ def recover_single():
         ok = (after == before and host_digest(img) == before and new_ok
               and ev["data"]["status"] == "recovered")
         g.assert_kernel_healthy()
-        return g, t_start, g.now(), before, after, new_ok, ok
+        return g, t_start, g.now(), before, after, new_ok, ok, []
     finally:
         g.close()
 
 
-def recover_nested():
-    print("booting L1 (Debian %s, TCG, IOMMU, vfio, KVM) and L2 (KVM in L1) ..."
-          % pvr.kver(), flush=True)
+def recover_nested(backend):
+    what = {"vhost": "vhost-recover.ko in L1's kernel",
+            "virtio": "QEMU's userspace device in L1"}[backend]
+    print("booting L1 (Debian %s, TCG, IOMMU, vfio, KVM) and L2 (KVM in L1); "
+          "recovery device: %s ..." % (pvr.kver(), what), flush=True)
     img = pvr.blank_disk(NAME, "nvme.img")
     n = nested.Nested(NAME, img)
     try:
-        n.boot()
+        n.boot(backend=backend)
         t_start = n.l0.now()
         before = write_pattern(n.l2, "/dev/nvme0n1")
         n.inject_fatal()
         _, ev = n.qmp2.wait_event("PVRECOVER_ACK", 60, device="hostdev0",
                                   notice="reset-done")
+        # L1's console is caught up with what the timeline shows.
+        n.l0.wait_console(r"AER: device recovery successful", 30)
         after = read_digest(n.l2, "/dev/nvme0n1")
         new = write_pattern(n.l2, "/dev/nvme0n1", offset_kb=4096)
         new_ok = read_digest(n.l2, "/dev/nvme0n1", offset_kb=4096) == new
         running = n.qmp2.cmd("query-status")["status"] == "running"
-        ok = (after == before and new_ok and running
+        paused = any(e["event"] == "STOP" for e in n.qmp2.events)
+        ok = (after == before and new_ok and running and not paused
               and ev["data"]["status"] == "recovered")
         n.l2.assert_kernel_healthy()
-        return n.l0, t_start, n.l0.now(), before, after, new_ok, ok
+        n.l0.assert_kernel_healthy()
+        extra = ["L2 during the recovery:       %s" % (
+            "running, never paused" if running and not paused else "PAUSED")]
+        return n.l0, t_start, n.l0.now(), before, after, new_ok, ok, extra
     finally:
         n.close()
 
 
-SHOWN = SINGLE
-
-
 def main():
-    global SHOWN
-    if "--nested" in sys.argv[1:]:
-        SHOWN = NESTED
-        g, t_start, t_end, before, after, new_ok, ok = recover_nested()
+    args = sys.argv[1:] or ["nested"]
+    if len(args) != 1 or args[0] not in ("nested", "nested-qemu", "single"):
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    scenario = args[0]
+    try:
+        if scenario == "single":
+            shown, zero, who = SINGLE, SINGLE_ZERO, "host  "
+            g, t_start, t_end, before, after, new_ok, ok, extra = recover_single()
+        else:
+            shown, zero, who = NESTED, NESTED_ZERO, "L1    "
+            g, t_start, t_end, before, after, new_ok, ok, extra = recover_nested(
+                "vhost" if scenario == "nested" else "virtio")
+    except pvr.TestFailure as e:
+        print("demo failed: %s\nlog: %s" % (
+            e, os.path.relpath(os.path.join(pvr.workdir(NAME), "log.txt"))))
+        return 1
+    rows = timeline(os.path.join(g.dir, "log.txt"), t_start, shown, zero, who)
+    if scenario == "single":
+        print("\ntimeline (seconds from the notice; host clock)")
     else:
-        g, t_start, t_end, before, after, new_ok, ok = recover_single()
-    print("\ntimeline (seconds from the first write; host clock)")
-    for t, label in timeline(os.path.join(g.dir, "log.txt"), t_start, SHOWN):
-        print("  %+8.3f  %s" % (t - t_start, label))
+        print("\ntimeline (seconds from the injection, host clock; in brackets "
+              "L1's kernel clock from its first line shown)")
+    for t, k, label in rows:
+        print("  %+8.3f %-10s %s" % (t, "" if k is None else "[%+.3f]" % k, label))
     print("\npattern md5 before the reset: %s" % before)
     print("pattern md5 after recovery:   %s" % after)
     print("new I/O after recovery:       %s" % ("reads back identical" if new_ok else "BROKEN"))
+    for line in extra:
+        print(line)
     print("recovery: %s in %.1f s; full log: %s" % (
         "OK, data intact" if ok else "FAILED", t_end - t_start,
         os.path.relpath(os.path.join(g.dir, "log.txt"))))

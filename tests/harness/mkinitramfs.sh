@@ -1,23 +1,31 @@
 #!/bin/sh
 # Build a small initramfs for the test guests: busybox, Debian kernel
 # modules (with their dependencies, resolved from modules.dep), pvrecover.ko
-# and, for a guest that runs guests itself, more files and programs.
+# and, for a guest that runs guests itself, more modules, files and
+# programs.
 #
-# Usage: mkinitramfs.sh [-m MODULES] [-f SRC:DEST]... [-b PROGRAM]...
+# Usage: mkinitramfs.sh [-m MODULES] [-k KO]... [-f SRC:DEST]... [-b PROGRAM]...
 #                       KVER PVRECOVER_KO OUT.cpio.gz
 #   -m  space-separated module names (default: the single-level drivers)
+#   -k  a module built here, installed as /lib/modules/KVER/extra/NAME.ko;
+#       the Debian modules it depends on (modinfo -F depends) come along,
+#       and modules.dep gets its line, so that modprobe loads it by name
+#       (PVRECOVER_KO is one of these)
 #   -f  copy SRC to DEST inside the image
 #   -b  copy PROGRAM to /bin with the shared libraries it needs
 set -eu
+PATH=$PATH:/usr/sbin:/sbin
 
 here=$(cd "$(dirname "$0")" && pwd)
 # Drivers the test devices bind to.
 want="nvme e1000e virtio_pci virtio_blk"
 files=""
 progs=""
-while getopts m:f:b: opt; do
+kos=""
+while getopts m:k:f:b: opt; do
 	case $opt in
 	m) want=$OPTARG ;;
+	k) kos="$kos $OPTARG" ;;
 	f) files="$files $OPTARG" ;;
 	b) progs="$progs $OPTARG" ;;
 	*) exit 2 ;;
@@ -25,7 +33,7 @@ while getopts m:f:b: opt; do
 done
 shift $((OPTIND - 1))
 kver=$1
-ko=$2
+kos="$2 $kos"
 out=$3
 mods=/lib/modules/$kver
 
@@ -39,47 +47,79 @@ ln -s busybox "$root/bin/sh"
 cp "$here/guest-init.sh" "$root/init"
 chmod 755 "$root/init"
 
-# Transitive closure of the wanted modules over modules.dep.
-deps=$(awk -v want="$want" '
-	BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) need[w[i]] = 1 }
+# The modules built here: "NAME extra/FILE DEP..." per line, names with
+# '_' as the kernel spells them.
+extras=$root/extras
+: > "$extras"
+for k in $kos; do
+	if [ ! -f "$k" ]; then
+		echo "mkinitramfs: $k: no such module (not built?)" >&2
+		exit 1
+	fi
+	file=$(basename "$k")
+	name=$(echo "${file%.ko}" | tr - _)
+	echo "$name extra/$file $(modinfo -F depends "$k" | tr ,- ' _')" >> "$extras"
+	cp "$k" "$root/$mods/extra/$file"
+done
+
+# Transitive closure of the wanted modules and of the dependencies of the
+# extra ones over modules.dep.  Prints the Debian modules to copy
+# ("copy PATH") and the lines of the image's modules.dep ("dep LINE"):
+# Debian's own lines, and for an extra module its dependencies ordered as
+# depmod does, every module before the ones it needs (busybox modprobe
+# loads them from the end of the line).
+plan=$(awk -v want="$want" '
+	function norm(p) { sub(/.*\//, "", p); sub(/\.ko.*$/, "", p); gsub(/-/, "_", p); return p }
+	# Post-order walk: what m needs comes before m in order[].
+	function visit(m,   k, f, i) {
+		if (m in seen) return
+		seen[m] = 1
+		k = split(needs[m], f, " ")
+		for (i = 1; i <= k; i++) visit(f[i])
+		order[++n] = m
+	}
+	FILENAME == ARGV[1] {
+		extra[$1] = 1; file[$1] = $2
+		for (i = 3; i <= NF; i++) { needs[$1] = needs[$1] " " $i; start[$i] = 1 }
+		next
+	}
 	{
 		path = $1; sub(/:$/, "", path)
-		name = path; sub(/.*\//, "", name); sub(/\.ko.*$/, "", name)
-		gsub(/-/, "_", name)
+		name = norm(path)
 		line[name] = $0; file[name] = path
+		for (i = 2; i <= NF; i++) needs[name] = needs[name] " " norm($i)
 	}
 	END {
-		changed = 1
-		while (changed) {
-			changed = 0
-			for (m in need) {
-				k = split(line[m], f, " ")
-				for (i = 2; i <= k; i++) {
-					d = f[i]; sub(/.*\//, "", d); sub(/\.ko.*$/, "", d)
-					gsub(/-/, "_", d)
-					if (!(d in need)) { need[d] = 1; changed = 1 }
-				}
-			}
+		k = split(want, w, " ")
+		for (i = 1; i <= k; i++) start[w[i]] = 1
+		for (m in start) visit(m)
+		for (i = 1; i <= n; i++) {
+			m = order[i]
+			if (!(m in file)) print "missing " m
+			else if (!(m in extra)) print "copy " file[m] "\ndep " line[m]
 		}
-		for (m in need) {
-			if (!(m in file)) { print "missing:" m; continue }
-			print file[m]
+		for (m in extra) {
+			delete seen; n = 0
+			k = split(needs[m], f, " ")
+			for (i = 1; i <= k; i++) visit(f[i])
+			deps = file[m] ":"
+			for (i = n; i >= 1; i--) deps = deps " " file[order[i]]
+			print "dep " deps
 		}
-	}' "$mods/modules.dep")
+	}' "$extras" "$mods/modules.dep")
 
-for f in $deps; do
-	case $f in missing:*) echo "mkinitramfs: module ${f#missing:} not in $mods" >&2; exit 1 ;; esac
+missing=$(echo "$plan" | sed -n 's/^missing //p' | tr '\n' ' ')
+if [ -n "$missing" ]; then
+	echo "mkinitramfs: not in $mods/modules.dep: $missing" >&2
+	exit 1
+fi
+for f in $(echo "$plan" | sed -n 's/^copy //p'); do
 	mkdir -p "$root/$mods/$(dirname "$f")"
 	cp "$mods/$f" "$root/$mods/$f"
 done
-cp "$ko" "$root/$mods/extra/pvrecover.ko"
 # busybox modprobe resolves names through modules.dep alone.
-{
-	grep -F -f /dev/stdin "$mods/modules.dep" <<EOT
-$(for f in $deps; do echo "$f:"; done)
-EOT
-	echo "extra/pvrecover.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko"
-} > "$root/$mods/modules.dep"
+echo "$plan" | sed -n 's/^dep //p' > "$root/$mods/modules.dep"
+rm "$extras"
 
 for f in $files; do
 	mkdir -p "$root/$(dirname "${f#*:}")"
@@ -89,7 +129,7 @@ for p in $progs; do
 	cp "$p" "$root/bin/"
 	strip "$root/bin/$(basename "$p")"
 	# The loader and every library, at the paths the program expects.
-	for lib in $(ldd "$p" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+	for lib in $(ldd "$p" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
 				      $1 ~ /^\// { print $1 }'); do
 		mkdir -p "$root/$(dirname "$lib")"
 		cp -L "$lib" "$root/$lib"

@@ -1,25 +1,77 @@
 """Nested device assignment: L0 (the patched QEMU under TCG) runs L1, a
-Debian guest with an IOMMU, vfio and KVM; L1 runs the patched QEMU again
-and assigns L0's emulated nvme to L2 with vfio-pci.  An AER error injected
-at the nvme's root port in L0 is a real error for L1's kernel.
+Debian guest with an IOMMU, vfio, vhost and KVM; L1 runs the patched QEMU
+again and assigns L0's emulated nvme to L2 with vfio-pci.  An AER error
+injected at the nvme's root port in L0 is a real error for L1's kernel.
 
 Serial lines of L1, all reachable from the harness:
   ttyS0  L1's kernel console (L0's stdio)     Nested.l0
   ttyS1  L1's shell                           Nested.l1
   ttyS2  L2's console (L2's serial, via L1)   Nested.l2
   ttyS3  L2's QEMU monitor (QMP, via L1)      Nested.qmp2
+
+The recovery device of L2 has two back ends (start_l2(backend=...)):
+"virtio", QEMU's userspace device virtio-pvrecover-pci, and "vhost",
+vhost-recover-pci, whose notices come from vhost-recover.ko in L1's kernel.
+vhost-recover.ko logs to L1's console, one line per step, as
+"vhost-recover: <BDF>: <what>" (see MODULE_LINE).
 """
 
 import json
 import os
+import re
+import subprocess
+import time
 
 import pvr
 
 L1_INITRD = os.environ.get("PVR_INITRD_L1",
                            os.path.join(pvr.BUILD, "guest", "initramfs-l1.cpio.gz"))
-L1_MODULES = ("vfio", "vfio_iommu_type1", "vfio_pci", "kvm_amd")
+# Loaded by L1's /init.  vhost_recover is only used by the "vhost" back end
+# and idles otherwise; tests that need it check that it loaded.
+L1_MODULES = ("vfio", "vfio_iommu_type1", "vfio_pci", "kvm_amd", "vhost_recover")
 # The nvme as L1 sees it: behind L0's root port rp1.
 NVME_BDF = "0000:01:00.0"
+HOST_KO = os.path.join(pvr.TOP, "host", "vhost-recover", "vhost-recover.ko")
+# The recovery devices, by back end.
+RECOVERY_DRIVERS = {"virtio": "virtio-pvrecover-pci", "vhost": "vhost-recover-pci"}
+# Errors pcie_aer_inject_error knows, by the severity the root port's AER
+# capability gives them by default (PCIe base spec, uncorrectable error
+# severity register): L1 logs "Uncorrected (Fatal)" or "Uncorrected
+# (Non-Fatal)".
+FATAL_ERROR = "MALF_TLP"
+NONFATAL_ERROR = "POISON_TLP"
+
+# vhost-recover.ko's lines on L1's console, after "vhost-recover: <BDF>: "
+# (the module's contract with the tests and the demo; N are numbers):
+#   attached as cookie N
+#   fatal error, seq N error-detected queued   (or "non-fatal error, ...")
+#   seq N sent
+#   host recovery finished in N ms, seq N reset-done queued
+#   host recovery failed, seq N perm-failure queued
+#   seq N timed out
+#   detached                                   (" during host recovery")
+# A notice merged into one still queued (spec 3.4) is logged with the seq
+# of the one it joined.
+MODULE_LINE = r"vhost-recover: %s: %s"
+# The kernel's timestamp at the start of a console line.
+KTIME = re.compile(r"^\[\s*(\d+\.\d+)\]")
+
+
+def require_backend(backend):
+    """Fail at once, saying why, when a piece the back end needs is not
+    built, rather than after booting two guests."""
+    if backend != "vhost":
+        return
+    pvr.check(os.path.exists(HOST_KO) or "PVR_INITRD_L1" in os.environ,
+              "%s is not built (make modules)" % os.path.relpath(HOST_KO, pvr.TOP))
+    try:
+        out = subprocess.run([pvr.QEMU, "-device", "help"], capture_output=True,
+                             text=True, timeout=60).stdout
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise pvr.TestFailure("%s -device help: %s" % (pvr.QEMU, e))
+    pvr.check('"%s"' % RECOVERY_DRIVERS[backend] in out,
+              "%s has no %s device (QEMU front end not built)"
+              % (os.path.relpath(pvr.QEMU, pvr.TOP), RECOVERY_DRIVERS[backend]))
 
 
 class Nested:
@@ -45,18 +97,25 @@ class Nested:
         self.l1 = pvr.SocketConsole(self.l0.serial_paths[0], self.log, "l1")
         self.l2 = pvr.SocketConsole(self.l0.serial_paths[1], self.log, "l2")
         self.qmp2 = None
+        self.backend = None
 
-    def boot_l1(self):
+    def boot_l1(self, need_modules=()):
         self.l1.boot(timeout=180)
+        for m in need_modules:
+            self.require_l1_module(m)
         # vfio-pci takes the nvme; L1 has no nvme driver to race it.
         self.l1.run("echo vfio-pci > /sys/bus/pci/devices/%s/driver_override && "
                     "echo %s > /sys/bus/pci/drivers_probe" % (NVME_BDF, NVME_BDF))
         self.l1.wait_guest("[ -e /sys/bus/pci/drivers/vfio-pci/%s ]" % NVME_BDF)
 
-    def start_l2(self, recovery=True, cover=("hostdev0",),
-                 l2_modules=("virtio_pci", "nvme"), pvrecover=True):
+    def start_l2(self, recovery=True, backend="virtio", cover=("hostdev0",),
+                 ack_timeout_ms=None, l2_modules=("virtio_pci", "nvme"),
+                 pvrecover=True):
         """Start L2's QEMU in L1 (KVM) with the nvme assigned, and boot L2.
-        With `recovery`, L2 has a virtio-pvrecover device covering `cover`."""
+        With `recovery`, L2 has a recovery device covering `cover`, of the
+        `backend` "virtio" (QEMU's userspace device) or "vhost" (the front
+        end of vhost-recover.ko); `ack_timeout_ms` sets its ack-timeout-ms.
+        `pvrecover` False boots L2 without pvrecover.ko."""
         argv = ["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host",
                 "-machine", "q35", "-m", "512", "-smp", "1", "-nodefaults",
                 "-display", "none", "-no-reboot", "-L", "/usr/share/qemu",
@@ -68,29 +127,151 @@ class Nested:
                     ",".join(l2_modules), "" if pvrecover else " pvr.pvrecover=0"),
                 "-device", "pcie-root-port,id=rp1,chassis=1,slot=1",
                 "-device", "vfio-pci,host=%s,id=hostdev0,bus=rp1" % NVME_BDF]
+        self.backend = backend if recovery else None
         if recovery:
-            argv += ["-device", json.dumps({"driver": "virtio-pvrecover-pci",
-                                            "id": "pvr0", "cover": list(cover)})]
+            dev = {"driver": RECOVERY_DRIVERS[backend], "id": "pvr0",
+                   "cover": list(cover)}
+            if ack_timeout_ms is not None:
+                dev["ack-timeout-ms"] = ack_timeout_ms
+            argv += ["-device", json.dumps(dev)]
         cmd = " ".join("'%s'" % a for a in argv)
+        l1k_mark = self.l0.mark()
         # QEMU must not share the shell's stdin: it makes fd 0 non-blocking.
         self.l1.run("(%s </dev/null >/tmp/l2-qemu.log 2>&1 &)" % cmd)
-        self.qmp2 = pvr.Qmp(self.l0.serial_paths[2], self.log, greeting_timeout=120,
-                            tag="qmp2")
+        try:
+            self.qmp2 = pvr.Qmp(self.l0.serial_paths[2], self.log,
+                                greeting_timeout=120, tag="qmp2")
+        except pvr.TestFailure as e:
+            raise pvr.TestFailure("%s; L2's QEMU says: %s" % (e, self.l2_qemu_log()))
         self.l2.boot(timeout=180)
+        if self.backend == "vhost":
+            # QEMU handed the function to the module.
+            try:
+                self.wait_module(r"attached as cookie \d+", 60, l1k_mark)
+            except pvr.TestFailure:
+                raise pvr.TestFailure("vhost-recover.ko never attached %s (no "
+                                      "'attached as cookie' line in L1's log); "
+                                      "L2's QEMU says: %s" % (NVME_BDF, self.l2_qemu_log()))
 
     def boot(self, **l2_args):
         """L1 up with the nvme on vfio-pci, L2 up with the nvme's disk."""
-        self.boot_l1()
+        backend = l2_args.get("backend", "virtio") if l2_args.get("recovery", True) else None
+        require_backend(backend)
+        self.boot_l1(need_modules=("vhost_recover",) if backend == "vhost" else ())
         self.start_l2(**l2_args)
         self.l2.wait_guest("[ -b /dev/nvme0n1 ]", 60)
 
-    def inject_fatal(self, port="rp1", error="MALF_TLP"):
-        """A fatal uncorrectable error at L0's root port above the nvme."""
+    # -- errors ---------------------------------------------------------------
+
+    def inject(self, error, port="rp1"):
+        """An uncorrectable error of the default severity of `error` at L0's
+        root port above the nvme (the emulated nvme has no AER capability)."""
         self.l0.qmp.cmd("human-monitor-command",
                         **{"command-line": "pcie_aer_inject_error %s %s" % (port, error)})
 
+    def inject_fatal(self, port="rp1", error=FATAL_ERROR):
+        """A fatal uncorrectable error at L0's root port above the nvme."""
+        self.inject(error, port)
+
+    def inject_nonfatal(self, port="rp1", error=NONFATAL_ERROR):
+        """A non-fatal uncorrectable error: L1 recovers without a reset."""
+        self.inject(error, port)
+
+    # -- L1 ---------------------------------------------------------------------
+
+    def l1_module_loaded(self, name):
+        return re.search(r"^%s " % name, self.l1.run("cat /proc/modules"), re.M) is not None
+
+    def require_l1_module(self, name):
+        if not self.l1_module_loaded(name):
+            why = re.findall(r"^.*(?:PVR-MODPROBE-FAILED %s|modprobe: .*%s).*$"
+                             % (name, name), self.l0.console, re.M)
+            raise pvr.TestFailure("%s is not loaded in L1: %s" % (
+                name, "; ".join(l.strip() for l in why) or "no trace of it"))
+
+    def l1_rmmod(self, name, timeout=60):
+        """rmmod in L1; returns (exit status, output)."""
+        out = self.l1.run("rmmod %s 2>&1; echo rc=$?" % name, timeout=timeout)
+        m = re.search(r"rc=(\d+)\s*$", out)
+        return int(m.group(1)), out[:m.start()].strip()
+
+    def l1_dmesg(self):
+        """L1's kernel log as dmesg prints it ("[ time] text" lines), read
+        through L1's shell: everything logged before the call."""
+        # The shell's run() drops kernel-log-looking lines: hide the "[".
+        out = self.l1.run("dmesg | sed 's/^/K /'", timeout=120)
+        return "\n".join(l[2:] for l in out.splitlines() if l.startswith("K "))
+
+    def l2_qemu_pid(self):
+        return int(self.l1.value("pidof qemu-system-x86_64", r"(\d+)"))
+
+    def kill_l2_qemu(self, sig="KILL"):
+        """Kill L2's QEMU in L1 and wait until it has exited (zombie or
+        reaped: its files are closed either way)."""
+        pid = self.l2_qemu_pid()
+        self.l1.run("kill -%s %d" % (sig, pid))
+        self.wait_l2_qemu_gone(pid)
+
+    def arm_kill_on_kmsg(self, pattern):
+        """Make L1 SIGKILL L2's QEMU the moment L1's kernel logs a record
+        matching `pattern` (a grep basic regex): a watcher in L1 blocks
+        reading /dev/kmsg (one record per read) and kills at once, with no
+        harness round trip in between.  It logs "pvr-test: killed L2's
+        QEMU" to L1's kernel log right after the kill.  Returns QEMU's pid
+        once the watcher is reading."""
+        pid = self.l2_qemu_pid()
+        mark = self.l0.mark()
+        # The first grep proves the pipeline is reading (it sees a record
+        # written after it started); kill and echo are shell builtins.
+        self.l1.run("(cat /dev/kmsg </dev/null | { grep -q -m1 'pvr-test: arm watcher'; "
+                    "echo 'pvr-test: watcher armed' > /dev/kmsg; "
+                    "grep -q -m1 -e '%s' && kill -KILL %d && "
+                    "echo \"pvr-test: killed L2's QEMU\" > /dev/kmsg; } "
+                    ">/dev/null 2>&1 &)" % (pattern, pid))
+        self.l1.run("echo 'pvr-test: arm watcher' > /dev/kmsg")
+        self.l0.wait_console(r"pvr-test: watcher armed", 30, mark)
+        return pid
+
+    def wait_l2_qemu_gone(self, pid, timeout=60):
+        self.l1.wait_guest("{ [ ! -e /proc/%d ] || grep -q '^State:.*Z' /proc/%d/status; }"
+                           % (pid, pid), timeout)
+
     def l2_qemu_log(self):
-        return self.l1.run("cat /tmp/l2-qemu.log", check_rc=False)
+        try:
+            return self.l1.run("cat /tmp/l2-qemu.log", check_rc=False, timeout=30)
+        except pvr.TestFailure as e:
+            return "(unreadable: %s)" % e
+
+    # -- L1's console ---------------------------------------------------------
+
+    def wait_module(self, what, timeout, start=0, bdf=NVME_BDF):
+        """Wait for vhost-recover.ko's line `what` (a regex) about `bdf` on
+        L1's console; returns the match."""
+        return self.l0.wait_console(MODULE_LINE % (re.escape(bdf), what), timeout, start)
+
+    def module_lines(self, start=0, bdf=NVME_BDF):
+        """vhost-recover.ko's lines about `bdf` on L1's console, in order."""
+        rx = re.compile(MODULE_LINE % (re.escape(bdf), r"([^\n]*)"))
+        return [m.group(1).strip() for m in rx.finditer(self.l0.console, start)]
+
+    def ktime(self, m):
+        """L1's kernel timestamp (seconds) of the console line holding the
+        match `m` of Nested.l0."""
+        text = self.l0.console
+        line = text[text.rfind("\n", 0, m.start()) + 1:]
+        t = KTIME.match(line)
+        pvr.check(t is not None, "L1 console line without a timestamp: %r"
+                  % line.split("\n", 1)[0])
+        return float(t.group(1))
+
+    def line_time(self, tag, text):
+        """Host time at which a console line holding `text` was logged."""
+        with open(self.l0.logf.name) as f:
+            for line in f:
+                t, _, rest = line.strip().partition(" ")
+                if rest.startswith(tag + " ") and text in rest:
+                    return float(t)
+        raise pvr.TestFailure("line %r of %s not logged" % (text, tag))
 
     def close(self):
         for c in (self.l1, self.l2):
@@ -98,3 +279,21 @@ class Nested:
         if self.qmp2:
             self.qmp2.close()
         self.l0.close()
+
+
+def l2_running(n):
+    """L2 runs and was never paused."""
+    st = n.qmp2.cmd("query-status")
+    pvr.check(st["status"] == "running", "L2 status %r" % st)
+    stops = [e for e in n.qmp2.events if e["event"] == "STOP"]
+    pvr.check(not stops, "L2 was paused: %r" % stops)
+
+
+def l1_answers(n, within=15):
+    """L1's shell answers a command within `within` seconds: nothing in
+    L1 is blocked.  Returns the seconds it took."""
+    t = time.monotonic()
+    out = n.l1.run("echo alive", timeout=within)
+    took = time.monotonic() - t
+    pvr.check(out == "alive", "L1's shell answered %r" % out)
+    return took

@@ -3,8 +3,6 @@ injected in L0 at the root port above the nvme is handled by L1's kernel
 (link reset), vfio-pci signals L1's QEMU, which forwards it to L2 as
 notices instead of stopping L2; L2's nvme driver recovers with its data."""
 
-import re
-
 import nested
 import pvr
 from _common import read_digest, steps, write_pattern
@@ -38,8 +36,8 @@ def run():
             r"pvrecover: seq %d reset-done: reset_done" % done["data"]["seq"], 10)
         pvr.check(steps(n.l2, prep["data"]["seq"])[:1] == ["reset_prepare"],
                   "error-detected steps %r" % steps(n.l2, prep["data"]["seq"]))
-        t_rec = line_time(n, "l1k", rec.group(0))
-        t_done = line_time(n, "l2", done_line.group(0))
+        t_rec = n.line_time("l1k", rec.group(0))
+        t_done = n.line_time("l2", done_line.group(0))
         pvr.check(t_rec < t_done, "reset-done reached L2 (%.3f) before L1 finished "
                   "its recovery (%.3f)" % (t_done, t_rec))
 
@@ -54,13 +52,3 @@ def run():
         n.l2.assert_kernel_healthy()
     finally:
         n.close()
-
-
-def line_time(n, tag, text):
-    """Host time at which a console line was logged."""
-    with open(n.l0.logf.name) as f:
-        for line in f:
-            t, _, rest = line.strip().partition(" ")
-            if rest.startswith(tag + " ") and text in rest:
-                return float(t)
-    raise pvr.TestFailure("line %r of %s not logged" % (text, tag))
