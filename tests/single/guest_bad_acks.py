@@ -18,7 +18,7 @@ def run():
         data = write_pattern(g, "/dev/nvme0n1")
         mark = g.mark()
         g.run("insmod /lib/modules/$(uname -r)/extra/pvr_badguest.ko flood=%d" % FLOOD)
-        m = g.wait_console(r"pvr_badguest: done (\d+)", 300, mark)
+        m = g.wait_console(r"pvr_badguest: done (\d+)\r?\n", 300, mark)
         pvr.check(int(m.group(1)) == MALFORMED + FLOOD, "posted %s acks" % m.group(1))
 
         # Every ack taken (the module waited for that), counted, none
