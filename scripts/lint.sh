@@ -1,6 +1,7 @@
 #!/bin/sh
 # Style and static checks; prints one line per check and fails if any does.
 #   - the kernel's checkpatch.pl --strict on the kernel sources and uapi
+#   - kernel-doc on the same files
 #   - QEMU's checkpatch.pl on every patch of the series
 #   - the series' copies of the uapi headers match QEMU's header import
 #   - a W=1 build of the modules with warnings as errors, under sparse
@@ -32,6 +33,13 @@ kernel_files=$(ls "$top"/guest/*/*.[ch] "$top"/host/*/*.[ch] \
 "$b/checkpatch/checkpatch.pl" --strict --no-tree --terse --show-types \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $kernel_files >"$out" 2>&1
 report "checkpatch --strict (kernel)" $?
+
+# kernel-doc comments (the uapi headers' above all) parse without warnings.
+# shellcheck disable=SC2086
+perl "$b/checkpatch/kernel-doc" -none $kernel_files >"$out" 2>&1
+rc=$?
+grep -E 'warning|error' "$out" >/dev/null && rc=1
+report "kernel-doc (kernel and uapi)" $rc
 
 "$top/scripts/build-qemu.sh" --source-only >"$out" 2>&1 &&
 for p in "$top"/qemu-patches/*.patch; do

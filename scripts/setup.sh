@@ -33,13 +33,15 @@ if [ -n "$missing" ]; then
 	apt-get -q -y install --no-install-recommends $missing >/dev/null
 fi
 
-# The kernel's checkpatch.pl, from Debian's linux-source package.
+# The kernel's checkpatch.pl and kernel-doc, from Debian's linux-source
+# package.
 cp_dir=$top/build/checkpatch
-if [ ! -x "$cp_dir/checkpatch.pl" ]; then
+if [ ! -x "$cp_dir/checkpatch.pl" ] || [ ! -f "$cp_dir/kernel-doc" ]; then
 	tarball=$(ls /usr/src/linux-source-6.1.tar.* | head -n 1)
 	mkdir -p "$cp_dir"
 	tar -C "$cp_dir" --strip-components=2 -xf "$tarball" \
 		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/kernel-doc \
 		linux-source-6.1/scripts/spelling.txt \
 		linux-source-6.1/scripts/const_structs.checkpatch
 fi
