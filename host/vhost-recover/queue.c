@@ -244,17 +244,55 @@ static void vrec_mark_sent(struct vhost_recover *vrec, struct vrec_fn *fn,
 	}
 }
 
+/*
+ * Write one notice into the buffer @head.  A buffer the guest made
+ * unusable (device-readable, too small, faulting) is given back empty and
+ * counted; the notice then waits for the next one.
+ */
+static bool vrec_fill(struct vhost_recover *vrec, struct vhost_virtqueue *vq,
+		      int head, unsigned int out, unsigned int in,
+		      const struct virtio_pvrecover_notice *wire)
+{
+	size_t len = iov_length(vq->iov + out, in);
+	struct iov_iter iter;
+
+	if (!out && len >= sizeof(*wire)) {
+		iov_iter_init(&iter, ITER_DEST, vq->iov, in, sizeof(*wire));
+		if (copy_to_iter(wire, sizeof(*wire), &iter) == sizeof(*wire)) {
+			vhost_add_used(vq, head, sizeof(*wire));
+			return true;
+		}
+	}
+	vq_err(vq, "noticeq: unusable buffer (%u readable, %u writable descriptors, %zu bytes)\n",
+	       out, in, len);
+	pr_info_ratelimited("noticeq: unusable buffer (%u readable, %u writable descriptors, %zu bytes), given back empty\n",
+			    out, in, len);
+	vhost_add_used(vq, head, 0);
+	spin_lock(&vrec->lock);
+	vrec->stats.buffers_invalid++;
+	spin_unlock(&vrec->lock);
+	return false;
+}
+
+/* The notice stays first in its queue, for the next buffer. */
+static void vrec_unsend(struct vhost_recover *vrec, struct vrec_notice *n)
+{
+	spin_lock(&vrec->lock);
+	n->sending = false;
+	spin_unlock(&vrec->lock);
+}
+
 /* Write pending notices to noticeq buffers; the guest posts them empty. */
 static void vrec_send(struct vhost_recover *vrec)
 {
 	struct vhost_virtqueue *vq = &vrec->vqs[VIRTIO_PVRECOVER_VQ_NOTICE];
 	struct virtio_pvrecover_notice wire;
 	int pkts = 0, total_len = 0;
-	struct iov_iter iter;
 	struct vrec_notice *n;
 	struct vrec_fn *fn;
 	unsigned int out, in;
 	bool added = false;
+	bool sent;
 	int head;
 
 	mutex_lock(&vq->mutex);
@@ -279,53 +317,34 @@ static void vrec_send(struct vhost_recover *vrec)
 
 		head = vhost_get_vq_desc(vq, vq->iov, ARRAY_SIZE(vq->iov),
 					 &out, &in, NULL, NULL);
-		if (head < 0)
-			goto unsend;
-		if (head == vq->num) {
-			if (unlikely(vhost_enable_notify(&vrec->dev, vq))) {
+		if (head == vq->num || head < 0) {
+			vrec_unsend(vrec, n);
+			/* Buffers may have come in while notifications were off. */
+			if (head == vq->num &&
+			    unlikely(vhost_enable_notify(&vrec->dev, vq))) {
 				vhost_disable_notify(&vrec->dev, vq);
-				spin_lock(&vrec->lock);
-				n->sending = false;
-				spin_unlock(&vrec->lock);
 				continue;
 			}
-			goto unsend;
+			/* No buffer (or a broken ring): the notice waits. */
+			break;
 		}
-		if (out) {
-			vq_err(vq, "noticeq: %u device-readable descriptors\n",
-			       out);
-			goto unsend;
-		}
-		if (iov_length(vq->iov, in) < sizeof(wire)) {
-			vq_err(vq, "noticeq: buffer of %zu bytes\n",
-			       iov_length(vq->iov, in));
-			goto unsend;
-		}
-		iov_iter_init(&iter, ITER_DEST, vq->iov, in, sizeof(wire));
-		if (copy_to_iter(&wire, sizeof(wire), &iter) != sizeof(wire)) {
-			vq_err(vq, "noticeq: fault writing a notice\n");
-			goto unsend;
-		}
-		vhost_add_used(vq, head, sizeof(wire));
+		sent = vrec_fill(vrec, vq, head, out, in, &wire);
 		added = true;
 
-		spin_lock(&vrec->lock);
-		vrec_mark_sent(vrec, fn, n);
-		pr_info_ratelimited("%s: seq %u sent\n", n->host, n->seq);
-		spin_unlock(&vrec->lock);
+		if (!sent) {
+			vrec_unsend(vrec, n);
+		} else {
+			spin_lock(&vrec->lock);
+			vrec_mark_sent(vrec, fn, n);
+			pr_info_ratelimited("%s: seq %u sent\n", n->host,
+					    n->seq);
+			spin_unlock(&vrec->lock);
+		}
 
 		total_len += sizeof(wire);
 		if (vhost_exceeds_weight(vq, ++pkts, total_len))
 			break;
 	}
-	goto signal;
-
-unsend:
-	/* The notice stays first in its queue for the next buffer. */
-	spin_lock(&vrec->lock);
-	n->sending = false;
-	spin_unlock(&vrec->lock);
-signal:
 	if (added)
 		vhost_signal(&vrec->dev, vq);
 out:

@@ -9,6 +9,9 @@
  * Every notice it receives is answered with the wrong type, so that a
  * real notice stays outstanding and times out on the host.
  *
+ * With bad_notice_bufs=1 it also posts two notice buffers the host cannot
+ * use (device-readable, and too short) ahead of the good ones.
+ *
  * Prints "pvr_badguest: done <acks posted>" once the host has taken them
  * all.
  */
@@ -30,6 +33,8 @@ struct bad_dev {
 	struct virtio_device *vdev;
 	struct virtqueue *nvq, *avq;
 	struct virtio_pvrecover_notice nbuf[BAD_NBUFS];
+	/* Posted first with bad_notice_bufs: device-readable, and short. */
+	struct virtio_pvrecover_notice badn[2];
 	struct work_struct script;
 	struct work_struct answer;
 	/* One ack buffer per slot of the ack queue, reused. */
@@ -41,6 +46,11 @@ struct bad_dev {
 static unsigned int flood = BAD_FLOOD;
 module_param(flood, uint, 0444);
 MODULE_PARM_DESC(flood, "unmatched acks sent as fast as the queue allows");
+
+static bool bad_notice_bufs;
+module_param(bad_notice_bufs, bool, 0444);
+MODULE_PARM_DESC(bad_notice_bufs,
+		 "first post a device-readable and a short notice buffer");
 
 /* Wait for a free ack slot: reclaim what the host consumed. */
 static u8 *bad_slot(struct bad_dev *bd)
@@ -142,6 +152,11 @@ static void bad_answer(struct work_struct *work)
 	unsigned int len;
 
 	while ((n = virtqueue_get_buf(bd->nvq, &len))) {
+		if (len < sizeof(*n)) {
+			/* A bad buffer the host gave back: reuse it, whole. */
+			pr_info("notice buffer given back with %u bytes\n", len);
+			goto repost;
+		}
 		memset(&a, 0, sizeof(a));
 		a.seq = n->seq;
 		a.type = cpu_to_le16(le16_to_cpu(n->type) + 1);
@@ -150,6 +165,7 @@ static void bad_answer(struct work_struct *work)
 		pr_info("answering seq %u with a wrong echo\n",
 			le32_to_cpu(n->seq));
 		bad_post(bd, &a, sizeof(a), false);
+repost:
 		sg_init_one(&sg, n, sizeof(*n));
 		virtqueue_add_inbuf(bd->nvq, &sg, 1, n, GFP_KERNEL);
 		virtqueue_kick(bd->nvq);
@@ -195,6 +211,12 @@ static int bad_probe(struct virtio_device *vdev)
 	if (!bd->abuf) {
 		err = -ENOMEM;
 		goto err_vqs;
+	}
+	if (bad_notice_bufs) {
+		sg_init_one(&sg, &bd->badn[0], sizeof(bd->badn[0]));
+		virtqueue_add_outbuf(bd->nvq, &sg, 1, &bd->badn[0], GFP_KERNEL);
+		sg_init_one(&sg, &bd->badn[1], sizeof(bd->badn[1]) / 2);
+		virtqueue_add_inbuf(bd->nvq, &sg, 1, &bd->badn[1], GFP_KERNEL);
 	}
 	for (i = 0; i < BAD_NBUFS; i++) {
 		sg_init_one(&sg, &bd->nbuf[i], sizeof(bd->nbuf[i]));

@@ -1,9 +1,12 @@
 """A hostile L2 driver against the kernel backend: in place of pvrecover.ko,
 tests/kmod/pvr_badguest.ko writes acknowledgments vhost-recover.ko must
 never trust (wrong sizes, device-writable, values out of range, answers to
-notices never sent, a flood of 5000) and answers a real notice with a
-wrong echo.  The module counts them, reports none of them to L1's QEMU as
-an acknowledgment, touches no device, and L1 stays healthy."""
+notices never sent, a flood of 5000), puts two unusable buffers (one
+device-readable, one too short) ahead of its good ones on noticeq, and
+answers a real notice with a wrong echo.  The module counts the answers,
+reports none of them to L1's QEMU as an acknowledgment, gives the bad
+buffers back empty and still delivers the notice in the next good one,
+touches no device, and L1 stays healthy."""
 
 import nested
 import pvr
@@ -21,7 +24,8 @@ def run():
         n.boot(backend="vhost", pvrecover=False, ack_timeout_ms=2000)
         data = write_pattern(n.l2, "/dev/nvme0n1")
         mark = n.l2.mark()
-        n.l2.run("insmod /lib/modules/$(uname -r)/extra/pvr_badguest.ko flood=%d"
+        n.l2.run("insmod /lib/modules/$(uname -r)/extra/pvr_badguest.ko flood=%d "
+                 "bad_notice_bufs=1"
                  % FLOOD)
         m = n.l2.wait_console(r"pvr_badguest: done (\d+)\r?\n", 300, mark)
         pvr.check(int(m.group(1)) == MALFORMED + FLOOD, "posted %s acks" % m.group(1))
@@ -40,6 +44,13 @@ def run():
         ed = n.wait_module(r"non-fatal error, seq (\d+) error-detected queued", 60,
                            l1_mark)
         seq = int(ed.group(1))
+        # The two bad buffers came back empty; the notice took the next one.
+        for what in (r"1 readable, 0 writable descriptors, 0 bytes",
+                     r"0 readable, 1 writable descriptors, 16 bytes"):
+            n.l0.wait_console(r"vhost-recover: noticeq: unusable buffer \(%s\), "
+                              r"given back empty" % what, 30, l1_mark)
+        n.l2.wait_console(r"(?s)notice buffer given back with 0 bytes.*"
+                          r"notice buffer given back with 0 bytes", 30, mark)
         n.l2.wait_console(r"answering seq %d with a wrong echo" % seq, 30, mark)
         n.qmp2.wait_event("PVRECOVER_ACK_TIMEOUT", 30, ev_mark, seq=seq)
         n.wait_module(r"seq %d timed out" % seq, 10, l1_mark)

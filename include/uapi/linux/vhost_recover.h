@@ -130,6 +130,8 @@ struct vhost_recover_events {
  * @host_failures: host recoveries that failed or did not end in time,
  *	each followed by PERM_FAILURE.
  * @events_lost: event records dropped before the owner read them.
+ * @buffers_invalid: noticeq buffers the guest made unusable (device-readable,
+ *	too small, or faulting); each was given back empty.
  * @outstanding: notices now waiting for an acknowledgment.
  * @queued: notices now waiting for a guest buffer.
  */
@@ -146,6 +148,7 @@ struct vhost_recover_stats {
 	__u64 host_recoveries;
 	__u64 host_failures;
 	__u64 events_lost;
+	__u64 buffers_invalid;
 	__u32 outstanding;
 	__u32 queued;
 };
