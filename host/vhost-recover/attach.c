@@ -28,7 +28,7 @@
 static unsigned int recovery_timeout_ms = 30000;
 module_param(recovery_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(recovery_timeout_ms,
-		 "how long the host's recovery of a function may take before the guest is told it failed (default 30000)");
+		 "how long the host's recovery of a function may take before the guest is told it failed; a later end still revives it (default 30000)");
 
 /* Runs in the signaller's context with the eventfd's wait queue locked. */
 static int vrec_error_wakeup(wait_queue_entry_t *wait, unsigned int mode,
@@ -91,6 +91,7 @@ static void vrec_error_work(struct work_struct *work)
 		 * once more, so every fatal error gets its own end.
 		 */
 		fn->watch_start = jiffies;
+		WRITE_ONCE(fn->overdue, false);
 		WRITE_ONCE(fn->watching, true);
 		queue_delayed_work(system_wq, &fn->watch,
 				   msecs_to_jiffies(VREC_WATCH_MS));
@@ -109,35 +110,13 @@ static void vrec_error_work(struct work_struct *work)
 	}
 }
 
-/* Poll the host's recovery of the function; see the comment at the top. */
-static void vrec_watch_work(struct work_struct *work)
+/* Queue RESET_DONE or PERM_FAILURE for the end of a host recovery. */
+static void vrec_recovery_end(struct vrec_fn *fn, u16 type,
+			      const char *outcome, unsigned int ms)
 {
-	struct vrec_fn *fn = container_of(to_delayed_work(work), struct vrec_fn,
-					  watch);
-	unsigned int ms = jiffies_to_msecs(jiffies - fn->watch_start);
 	struct vhost_recover *vrec = fn->vrec;
-	pci_channel_state_t state;
-	const char *outcome;
-	u16 type;
 	u32 seq;
 
-	state = READ_ONCE(fn->pdev->error_state);
-	if (state == pci_channel_io_frozen || !device_trylock(&fn->pdev->dev)) {
-		if (ms < recovery_timeout_ms) {
-			queue_delayed_work(system_wq, &fn->watch,
-					   msecs_to_jiffies(VREC_WATCH_MS));
-			return;
-		}
-		outcome = "did not finish";
-		state = pci_channel_io_perm_failure;
-	} else {
-		device_unlock(&fn->pdev->dev);
-		outcome = state == pci_channel_io_normal ? "finished" : "failed";
-	}
-
-	WRITE_ONCE(fn->watching, false);
-	type = state == pci_channel_io_normal ? VIRTIO_PVRECOVER_N_RESET_DONE :
-						VIRTIO_PVRECOVER_N_PERM_FAILURE;
 	spin_lock(&vrec->lock);
 	if (type == VIRTIO_PVRECOVER_N_RESET_DONE)
 		vrec->stats.host_recoveries++;
@@ -146,8 +125,47 @@ static void vrec_watch_work(struct work_struct *work)
 	spin_unlock(&vrec->lock);
 	seq = vrec_queue_notice(fn, type, 0);
 	pr_info("%s: host recovery %s in %u ms, seq %u %s queued\n",
-		pci_name(fn->pdev), outcome, ms, seq,
-		vrec_notice_name(type));
+		pci_name(fn->pdev), outcome, ms, seq, vrec_notice_name(type));
+}
+
+/*
+ * Poll the host's recovery of the function; see the comment at the top.
+ * A recovery that takes longer than recovery_timeout_ms is reported to the
+ * guest as a permanent failure, but still watched, slowly: if the host
+ * gets the function back after all, RESET_DONE revives it in the guest
+ * (spec 2.2, PERM_FAILURE).
+ */
+static void vrec_watch_work(struct work_struct *work)
+{
+	struct vrec_fn *fn = container_of(to_delayed_work(work), struct vrec_fn,
+					  watch);
+	unsigned int ms = jiffies_to_msecs(jiffies - fn->watch_start);
+	bool overdue = READ_ONCE(fn->overdue);
+	pci_channel_state_t state;
+
+	state = READ_ONCE(fn->pdev->error_state);
+	if (state == pci_channel_io_frozen || !device_trylock(&fn->pdev->dev)) {
+		if (!overdue && ms >= recovery_timeout_ms) {
+			WRITE_ONCE(fn->overdue, true);
+			vrec_recovery_end(fn, VIRTIO_PVRECOVER_N_PERM_FAILURE,
+					  "did not finish", ms);
+		}
+		queue_delayed_work(system_wq, &fn->watch,
+				   msecs_to_jiffies(READ_ONCE(fn->overdue) ?
+						    VREC_OVERDUE_MS :
+						    VREC_WATCH_MS));
+		return;
+	}
+	device_unlock(&fn->pdev->dev);
+
+	WRITE_ONCE(fn->watching, false);
+	WRITE_ONCE(fn->overdue, false);
+	if (state == pci_channel_io_normal)
+		vrec_recovery_end(fn, VIRTIO_PVRECOVER_N_RESET_DONE,
+				  overdue ? "finished late" : "finished", ms);
+	else if (!overdue)
+		vrec_recovery_end(fn, VIRTIO_PVRECOVER_N_PERM_FAILURE,
+				  "failed", ms);
 }
 
 static bool vrec_addr_valid(const struct vhost_recover_pci_addr *g)

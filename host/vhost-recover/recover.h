@@ -29,6 +29,8 @@
 #define VREC_BYTE_WEIGHT	(VREC_PKT_WEIGHT * 32)
 /* How often the host's own recovery of a function is checked. */
 #define VREC_WATCH_MS		10
+/* ... and, once it took longer than recovery_timeout_ms, how often. */
+#define VREC_OVERDUE_MS		1000
 /* How often outstanding notices are checked for the ack timeout. */
 #define VREC_TIMEOUT_POLL_MS	100
 
@@ -80,6 +82,8 @@ struct vhost_recover;
  * @watch: polls the host's own recovery of @pdev.
  * @watch_start: when @watch started (jiffies).
  * @watching: @watch is between an error and the end of recovery.
+ * @overdue: the recovery took too long and PERM_FAILURE went out; a late
+ *	end still sends RESET_DONE.
  * @pending: notices not yet in a guest buffer, oldest first.
  * @npending: their number.
  */
@@ -97,6 +101,7 @@ struct vrec_fn {
 	struct delayed_work watch;
 	unsigned long watch_start;
 	bool watching;
+	bool overdue;
 	struct list_head pending;
 	unsigned int npending;
 };
