@@ -8,7 +8,14 @@ baseline measured in the same run (absolute times under TCG mean little).
   the baseline;
 - N nvme functions recovered one after the other versus all at once: the
   guest handles different functions in parallel, so the ratio shows how
-  much of that parallelism survives (1.0 = none).
+  much of that parallelism survives (1.0 = none);
+- the nested chain (a real AER error in L1 under an nvme assigned to L2)
+  with each back end of the recovery device: QEMU's userspace device is the
+  baseline, vhost-recover.ko is given as a ratio to it, for a fatal error
+  from the injection to L2's answers to error-detected and to reset-done
+  (the userspace device resets vfio-reset-delay-ms after the error; the
+  kernel backend as soon as L1's recovery is over).  PVR_BENCH_NESTED=0
+  skips it.
 """
 
 import os
@@ -20,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "harness"))
 sys.path.insert(0, os.path.join(HERE, "single"))
 
+import nested  # noqa: E402
 import pvr  # noqa: E402
 from _common import nvme, recovery_device  # noqa: E402
 
@@ -39,6 +47,44 @@ def recover(g, devices):
         _, ev = g.qmp.wait_event("PVRECOVER_ACK", 120, start=start, seq=s)
         pvr.check(ev["data"]["status"] == "recovered", "bench recovery %r" % ev["data"])
     return time.monotonic() - t
+
+
+def nested_chain(backend):
+    """Medians, over fatal errors injected in L0, of the time from the
+    injection to L2's answers to error-detected and to reset-done, in
+    seconds (host clock)."""
+    img = pvr.blank_disk(NAME, "nvme-%s.img" % backend, size_mb=16)
+    n = nested.Nested("%s-%s" % (NAME, backend), img)
+    prepared, done = [], []
+    try:
+        n.boot(backend=backend)
+        for _ in range(ROUNDS):
+            start = len(n.qmp2.events)
+            t = time.monotonic()
+            n.inject_fatal()
+            _, ev = n.qmp2.wait_event("PVRECOVER_ACK", 60, start,
+                                      notice="error-detected")
+            prepared.append(time.monotonic() - t)
+            _, ev = n.qmp2.wait_event("PVRECOVER_ACK", 60, start,
+                                      notice="reset-done")
+            done.append(time.monotonic() - t)
+            pvr.check(ev["data"]["status"] == "recovered",
+                      "bench recovery %r" % ev["data"])
+            n.l2.wait_guest("dd if=/dev/nvme0n1 of=/dev/null bs=4k count=1 "
+                            "iflag=direct 2>/dev/null", 60)
+        n.l0.assert_kernel_healthy()
+    finally:
+        n.close()
+    return statistics.median(prepared), statistics.median(done)
+
+
+def report_nested():
+    user = nested_chain("virtio")
+    kern = nested_chain("vhost")
+    print("  nested chain, fatal AER in L1 (baseline: QEMU's userspace device)")
+    for i, what in enumerate(("error-detected answered", "reset-done answered")):
+        print("    injection to %-24s userspace %8.2f ms  vhost %8.2f ms %6.2fx"
+              % (what, user[i] * 1e3, kern[i] * 1e3, kern[i] / user[i]))
 
 
 def main():
@@ -78,6 +124,8 @@ def main():
           % (FUNCTIONS, together * 1e3, together / base))
     print("  concurrent / serial                                        %6.2f"
           % (together / serial))
+    if os.environ.get("PVR_BENCH_NESTED", "1") != "0":
+        report_nested()
     return 0
 
 
