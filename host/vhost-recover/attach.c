@@ -72,7 +72,8 @@ static void vrec_error_work(struct work_struct *work)
 		spin_lock(&vrec->lock);
 		vrec->stats.errors++;
 		spin_unlock(&vrec->lock);
-		seq = vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED, 0);
+		seq = vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED, 0,
+					NULL);
 		/* The eventfd is the owner's too: it can flood us. */
 		pr_info_ratelimited("%s: non-fatal error, seq %u error-detected queued\n",
 				    name, seq);
@@ -82,7 +83,7 @@ static void vrec_error_work(struct work_struct *work)
 		vrec->stats.errors++;
 		spin_unlock(&vrec->lock);
 		seq = vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED,
-					VIRTIO_PVRECOVER_NF_FATAL);
+					VIRTIO_PVRECOVER_NF_FATAL, NULL);
 		pr_info_ratelimited("%s: fatal error, seq %u error-detected queued\n",
 				    name, seq);
 		/*
@@ -103,7 +104,8 @@ static void vrec_error_work(struct work_struct *work)
 		/* A running watch sees perm_failure itself and says so once. */
 		if (!READ_ONCE(fn->watching)) {
 			seq = vrec_queue_notice(fn,
-						VIRTIO_PVRECOVER_N_PERM_FAILURE, 0);
+						VIRTIO_PVRECOVER_N_PERM_FAILURE, 0,
+						NULL);
 			pr_info_ratelimited("%s: host recovery failed, seq %u perm-failure queued\n",
 					    name, seq);
 		}
@@ -115,6 +117,7 @@ static void vrec_recovery_end(struct vrec_fn *fn, u16 type,
 			      const char *outcome, unsigned int ms)
 {
 	struct vhost_recover *vrec = fn->vrec;
+	u16 carried;
 	u32 seq;
 
 	spin_lock(&vrec->lock);
@@ -123,9 +126,11 @@ static void vrec_recovery_end(struct vrec_fn *fn, u16 type,
 	else
 		vrec->stats.host_failures++;
 	spin_unlock(&vrec->lock);
-	seq = vrec_queue_notice(fn, type, 0);
-	pr_info("%s: host recovery %s in %u ms, seq %u %s queued\n",
-		pci_name(fn->pdev), outcome, ms, seq, vrec_notice_name(type));
+	seq = vrec_queue_notice(fn, type, 0, &carried);
+	/* A guest that took no buffers gets one state-lost for both. */
+	pr_info("%s: host recovery %s in %u ms, seq %u %s queued%s\n",
+		pci_name(fn->pdev), outcome, ms, seq, vrec_notice_name(type),
+		carried != type ? " (merged into state-lost)" : "");
 }
 
 /*

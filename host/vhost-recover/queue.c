@@ -112,6 +112,8 @@ static struct vrec_notice *vrec_coalesce(struct vrec_fn *fn, u16 type,
  * @fn: the function
  * @type: VIRTIO_PVRECOVER_N_*
  * @flags: VIRTIO_PVRECOVER_NF_*
+ * @carried_as: if not NULL, receives the type of the notice that carries
+ *	it: @type, or VIRTIO_PVRECOVER_N_STATE_LOST if it was merged into one.
  *
  * Process context.  The notice goes to the guest as soon as the worker
  * finds a noticeq buffer.
@@ -119,7 +121,8 @@ static struct vrec_notice *vrec_coalesce(struct vrec_fn *fn, u16 type,
  * Return: the sequence number that carries it (that of the notice it was
  * merged into, if coalesced), or 0 if the function's queue was full.
  */
-u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags)
+u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags,
+		      u16 *carried_as)
 {
 	struct vhost_recover *vrec = fn->vrec;
 	struct vrec_notice *n, *merged;
@@ -132,6 +135,7 @@ u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags)
 	if (merged) {
 		vrec->stats.notices_coalesced++;
 		seq = merged->seq;
+		type = merged->type;
 		goto out;
 	}
 	if (!n || fn->npending >= VREC_QUEUE_PER_FN ||
@@ -166,6 +170,8 @@ u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags)
 out:
 	spin_unlock(&vrec->lock);
 	kfree(n);
+	if (carried_as)
+		*carried_as = type;
 	if (seq)
 		vhost_work_queue(&vrec->dev, &vrec->send_work);
 	return seq;

@@ -160,7 +160,8 @@ struct vhost_recover {
 
 /* queue.c */
 void vrec_queue_init(struct vhost_recover *vrec);
-u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags);
+u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags,
+		      u16 *carried_as);
 void vrec_handle_ack_kick(struct vhost_work *work);
 void vrec_handle_notice_kick(struct vhost_work *work);
 void vrec_drop_pending(struct vrec_fn *fn);
