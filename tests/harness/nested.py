@@ -47,11 +47,15 @@ NONFATAL_ERROR = "POISON_TLP"
 #   fatal error, seq N error-detected queued   (or "non-fatal error, ...")
 #   seq N sent
 #   host recovery finished in N ms, seq N reset-done queued
-#   host recovery failed, seq N perm-failure queued
+#   host recovery failed in N ms, seq N perm-failure queued
+#   host recovery did not finish in N ms, seq N perm-failure queued
+#   host recovery finished late in N ms, seq N reset-done queued
 #   seq N timed out
 #   detached                                   (" during host recovery")
+#   noticeq: unusable buffer (...), given back empty    (no BDF)
 # A notice merged into one still queued (spec 3.4) is logged with the seq
-# of the one it joined.
+# of the one it joined; reset-done merged into its error-detected adds
+# " (merged into state-lost)".
 MODULE_LINE = r"vhost-recover: %s: %s"
 # The kernel's timestamp at the start of a console line.
 KTIME = re.compile(r"^\[\s*(\d+\.\d+)\]")
