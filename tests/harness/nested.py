@@ -47,7 +47,7 @@ NONFATAL_ERROR = "POISON_TLP"
 #   fatal error, seq N error-detected queued   (or "non-fatal error, ...")
 #   seq N sent
 #   host recovery finished in N ms, seq N reset-done queued
-#   host recovery failed in N ms, seq N perm-failure queued
+#   host recovery failed[ in N ms], seq N perm-failure queued
 #   host recovery did not finish in N ms, seq N perm-failure queued
 #   host recovery finished late in N ms, seq N reset-done queued
 #   seq N timed out
