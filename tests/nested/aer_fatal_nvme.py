@@ -7,7 +7,7 @@ its data, and L2 never pauses."""
 
 import nested
 import pvr
-from _common import read_digest, steps, write_pattern
+from _common import assert_data_and_new_io, steps, write_pattern
 
 NAME = "nested/aer-fatal-nvme"
 
@@ -77,10 +77,7 @@ def run():
                   "(link reset %.3f, successful %.3f)" % (t_done, t_link_host, t_rec))
 
         # Data intact, new I/O works, L2 never stopped.
-        pvr.check(read_digest(n.l2, "/dev/nvme0n1") == data, "data differs after recovery")
-        new = write_pattern(n.l2, "/dev/nvme0n1", offset_kb=4096)
-        pvr.check(read_digest(n.l2, "/dev/nvme0n1", offset_kb=4096) == new,
-                  "new I/O after recovery reads back wrong")
+        assert_data_and_new_io(n.l2, "/dev/nvme0n1", data)
         nested.l2_running(n)
         acks = [e["data"] for e in n.qmp2.events if e["event"] == "PVRECOVER_ACK"]
         pvr.check(len(acks) == 2, "acknowledgments %r" % acks)

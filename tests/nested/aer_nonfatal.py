@@ -6,7 +6,7 @@ resumes through its AER callbacks, its data intact."""
 
 import nested
 import pvr
-from _common import read_digest, steps, write_pattern
+from _common import assert_data_and_new_io, steps, write_pattern
 
 NAME = "nested/aer-nonfatal"
 
@@ -41,10 +41,7 @@ def run():
                   and not any(x in s for x in ("reset_prepare", "reset_done",
                                                "reset_function", "slot_reset")),
                   "error-detected steps %r" % s)
-        pvr.check(read_digest(n.l2, "/dev/nvme0n1") == data, "data differs after the error")
-        new = write_pattern(n.l2, "/dev/nvme0n1", offset_kb=4096)
-        pvr.check(read_digest(n.l2, "/dev/nvme0n1", offset_kb=4096) == new,
-                  "new I/O after the error reads back wrong")
+        assert_data_and_new_io(n.l2, "/dev/nvme0n1", data)
 
         # No second half: by now L1's recovery is long over and L2 has done
         # its I/O; whatever the module would send after it has been logged.

@@ -7,7 +7,7 @@ intact."""
 
 import nested
 import pvr
-from _common import read_digest, write_pattern
+from _common import assert_data_and_new_io, write_pattern
 
 NAME = "nested/host-recovery-overdue"
 PARAM = "/sys/module/vhost_recover/parameters/recovery_timeout_ms"
@@ -53,10 +53,7 @@ def run():
 
         # The nvme is back, with its data, and takes new I/O.
         n.l2.wait_guest("[ -b /dev/nvme0n1 ]", 60)
-        pvr.check(read_digest(n.l2, "/dev/nvme0n1") == data, "data differs after recovery")
-        new = write_pattern(n.l2, "/dev/nvme0n1", offset_kb=4096)
-        pvr.check(read_digest(n.l2, "/dev/nvme0n1", offset_kb=4096) == new,
-                  "new I/O after recovery reads back wrong")
+        assert_data_and_new_io(n.l2, "/dev/nvme0n1", data)
         nested.l2_running(n)
         n.l0.assert_kernel_healthy()
         n.l2.assert_kernel_healthy()

@@ -5,7 +5,7 @@ notices instead of stopping L2; L2's nvme driver recovers with its data."""
 
 import nested
 import pvr
-from _common import read_digest, steps, write_pattern
+from _common import assert_data_and_new_io, steps, write_pattern
 
 NAME = "nested/qemu-vfio-forward"
 
@@ -42,10 +42,7 @@ def run():
                   "its recovery (%.3f)" % (t_done, t_rec))
 
         # Data intact, new I/O works, L2 never stopped.
-        pvr.check(read_digest(n.l2, "/dev/nvme0n1") == data, "data differs after recovery")
-        new = write_pattern(n.l2, "/dev/nvme0n1", offset_kb=4096)
-        pvr.check(read_digest(n.l2, "/dev/nvme0n1", offset_kb=4096) == new,
-                  "new I/O after recovery reads back wrong")
+        assert_data_and_new_io(n.l2, "/dev/nvme0n1", data)
         pvr.check(n.qmp2.cmd("query-status")["status"] == "running", "L2 not running")
         pvr.check(not any(e["event"] == "STOP" for e in n.qmp2.events), "L2 was paused")
         pvr.check("forwarded to the guest" in n.l2_qemu_log(), "L1's QEMU did not forward")

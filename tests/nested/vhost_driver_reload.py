@@ -6,7 +6,7 @@ backend, the notice is delivered and L2's nvme recovers, data intact."""
 
 import nested
 import pvr
-from _common import read_digest, steps, write_pattern
+from _common import assert_data_and_new_io, steps, write_pattern
 
 NAME = "nested/vhost-driver-reload"
 
@@ -42,10 +42,7 @@ def run():
         s = steps(n.l2, seq)
         pvr.check(s[:2] == ["reset_prepare", "reset_done"], "state-lost steps %r" % s)
 
-        pvr.check(read_digest(n.l2, "/dev/nvme0n1") == data, "data differs after recovery")
-        new = write_pattern(n.l2, "/dev/nvme0n1", offset_kb=4096)
-        pvr.check(read_digest(n.l2, "/dev/nvme0n1", offset_kb=4096) == new,
-                  "new I/O after recovery reads back wrong")
+        assert_data_and_new_io(n.l2, "/dev/nvme0n1", data)
         nested.l2_running(n)
         n.l0.assert_kernel_healthy()
         n.l2.assert_kernel_healthy()

@@ -60,6 +60,15 @@ def read_digest(g, dev, offset_kb=0, kb=PATTERN_KB):
                    % (dev, offset_kb // 64, kb // 64), r"([0-9a-f]{32})", timeout=120)
 
 
+def assert_data_and_new_io(g, dev, data):
+    """The pattern written before the recovery reads back identical, and a
+    new one written after it at 4 MiB reads back too."""
+    pvr.check(read_digest(g, dev) == data, "data differs after recovery")
+    new = write_pattern(g, dev, offset_kb=4096)
+    pvr.check(read_digest(g, dev, offset_kb=4096) == new,
+              "new I/O after recovery reads back wrong")
+
+
 def host_digest(img, offset_kb=0, kb=PATTERN_KB):
     with open(img, "rb") as f:
         f.seek(offset_kb * 1024)
