@@ -64,24 +64,23 @@ static void vrec_error_ptable(struct file *file, wait_queue_head_t *wqh,
 static void vrec_error_work(struct work_struct *work)
 {
 	struct vrec_fn *fn = container_of(work, struct vrec_fn, error_work);
+	unsigned long bits = xchg(&fn->error_bits, 0);
 	struct vhost_recover *vrec = fn->vrec;
 	const char *name = pci_name(fn->pdev);
 	u32 seq;
 
-	if (test_and_clear_bit(VREC_ERR_NONFATAL, &fn->error_bits)) {
-		spin_lock(&vrec->lock);
-		vrec->stats.errors++;
-		spin_unlock(&vrec->lock);
+	spin_lock(&vrec->lock);
+	vrec->stats.errors += hweight_long(bits);
+	spin_unlock(&vrec->lock);
+
+	/* The eventfd is the owner's too: it can flood us, so rate limit. */
+	if (bits & BIT(VREC_ERR_NONFATAL)) {
 		seq = vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED, 0,
 					NULL);
-		/* The eventfd is the owner's too: it can flood us. */
 		pr_info_ratelimited("%s: non-fatal error, seq %u error-detected queued\n",
 				    name, seq);
 	}
-	if (test_and_clear_bit(VREC_ERR_FATAL, &fn->error_bits)) {
-		spin_lock(&vrec->lock);
-		vrec->stats.errors++;
-		spin_unlock(&vrec->lock);
+	if (bits & BIT(VREC_ERR_FATAL)) {
 		seq = vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED,
 					VIRTIO_PVRECOVER_NF_FATAL, NULL);
 		pr_info_ratelimited("%s: fatal error, seq %u error-detected queued\n",
@@ -97,18 +96,12 @@ static void vrec_error_work(struct work_struct *work)
 		queue_delayed_work(system_wq, &fn->watch,
 				   msecs_to_jiffies(VREC_WATCH_MS));
 	}
-	if (test_and_clear_bit(VREC_ERR_FAILED, &fn->error_bits)) {
-		spin_lock(&vrec->lock);
-		vrec->stats.errors++;
-		spin_unlock(&vrec->lock);
-		/* A running watch sees perm_failure itself and says so once. */
-		if (!READ_ONCE(fn->watching)) {
-			seq = vrec_queue_notice(fn,
-						VIRTIO_PVRECOVER_N_PERM_FAILURE, 0,
-						NULL);
-			pr_info_ratelimited("%s: host recovery failed, seq %u perm-failure queued\n",
-					    name, seq);
-		}
+	/* A running watch sees perm_failure itself and says so once. */
+	if ((bits & BIT(VREC_ERR_FAILED)) && !READ_ONCE(fn->watching)) {
+		seq = vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_PERM_FAILURE, 0,
+					NULL);
+		pr_info_ratelimited("%s: host recovery failed, seq %u perm-failure queued\n",
+				    name, seq);
 	}
 }
 
