@@ -219,6 +219,15 @@ static void vrec_add_late(struct vhost_recover *vrec, struct vrec_notice *n)
 	}
 }
 
+static void vrec_report_timeout(struct vhost_recover *vrec,
+				struct vrec_notice *n)
+{
+	n->timed_out = true;
+	vrec->stats.timeouts++;
+	vrec_event(vrec, n, 0, 0, VHOST_RECOVER_EV_TIMEOUT, 0);
+	pr_info_ratelimited("%s: seq %u timed out\n", n->host, n->seq);
+}
+
 /* The notice is in a guest buffer: it now waits for its answer. */
 static void vrec_mark_sent(struct vhost_recover *vrec, struct vrec_fn *fn,
 			   struct vrec_notice *n)
@@ -243,9 +252,7 @@ static void vrec_mark_sent(struct vhost_recover *vrec, struct vrec_fn *fn,
 		old = list_first_entry(&vrec->sent, struct vrec_notice, node);
 		list_del(&old->node);
 		vrec->nsent--;
-		old->timed_out = true;
-		vrec->stats.timeouts++;
-		vrec_event(vrec, old, 0, 0, VHOST_RECOVER_EV_TIMEOUT, 0);
+		vrec_report_timeout(vrec, old);
 		vrec_add_late(vrec, old);
 	}
 }
@@ -492,15 +499,6 @@ out:
 static bool vrec_expired(const struct vrec_notice *n, ktime_t now, s64 ms)
 {
 	return !n->timed_out && ktime_ms_delta(now, n->queued) >= ms;
-}
-
-static void vrec_report_timeout(struct vhost_recover *vrec,
-				struct vrec_notice *n)
-{
-	n->timed_out = true;
-	vrec->stats.timeouts++;
-	vrec_event(vrec, n, 0, 0, VHOST_RECOVER_EV_TIMEOUT, 0);
-	pr_info_ratelimited("%s: seq %u timed out\n", n->host, n->seq);
 }
 
 /*
