@@ -200,13 +200,14 @@ static int vrec_check_owner(struct pci_dev *pdev, struct file *group)
 	return ret;
 }
 
+/* The attached function with this cookie, or (if @pdev) this function. */
 static struct vrec_fn *vrec_find_fn(struct vhost_recover *vrec, u32 cookie,
 				    struct pci_dev *pdev)
 {
 	struct vrec_fn *fn;
 
 	list_for_each_entry(fn, &vrec->fns, node)
-		if (fn->cookie == cookie || fn->pdev == pdev)
+		if (fn->cookie == cookie || (pdev && fn->pdev == pdev))
 			return fn;
 	return NULL;
 }
@@ -350,16 +351,14 @@ static void vrec_release_fn(struct vhost_recover *vrec, struct vrec_fn *fn)
  */
 int vrec_detach(struct vhost_recover *vrec, u32 cookie)
 {
-	struct vrec_fn *fn, *found = NULL;
+	struct vrec_fn *fn;
 
 	spin_lock(&vrec->lock);
-	list_for_each_entry(fn, &vrec->fns, node)
-		if (fn->cookie == cookie)
-			found = fn;
+	fn = vrec_find_fn(vrec, cookie, NULL);
 	spin_unlock(&vrec->lock);
-	if (!found)
+	if (!fn)
 		return -ENOENT;
-	vrec_release_fn(vrec, found);
+	vrec_release_fn(vrec, fn);
 	return 0;
 }
 
