@@ -30,6 +30,19 @@ module_param(recovery_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(recovery_timeout_ms,
 		 "how long the host's recovery of a function may take before the guest is told it failed; a later end still revives it (default 30000)");
 
+/**
+ * vrec_recovery_timeout - the recovery_timeout_ms module parameter
+ *
+ * It also bounds how long the owner may take to do a planned reset that is
+ * due: the guest sees no difference between the two.
+ *
+ * Return: milliseconds.
+ */
+unsigned int vrec_recovery_timeout(void)
+{
+	return READ_ONCE(recovery_timeout_ms);
+}
+
 /* Runs in the signaller's context with the eventfd's wait queue locked. */
 static int vrec_error_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 			     int sync, void *key)
@@ -200,12 +213,22 @@ static int vrec_check_owner(struct pci_dev *pdev, struct file *group)
 	return ret;
 }
 
-/* The attached function with this cookie, or (if @pdev) this function. */
-static struct vrec_fn *vrec_find_fn(struct vhost_recover *vrec, u32 cookie,
-				    struct pci_dev *pdev)
+/**
+ * vrec_find_fn - the attached function with this cookie, or this function
+ * @vrec: the file
+ * @cookie: its cookie
+ * @pdev: if not NULL, also match the function itself
+ *
+ * Called with @vrec->lock held.
+ *
+ * Return: the function, or NULL.
+ */
+struct vrec_fn *vrec_find_fn(struct vhost_recover *vrec, u32 cookie,
+			     struct pci_dev *pdev)
 {
 	struct vrec_fn *fn;
 
+	lockdep_assert_held(&vrec->lock);
 	list_for_each_entry(fn, &vrec->fns, node)
 		if (fn->cookie == cookie || (pdev && fn->pdev == pdev))
 			return fn;
@@ -322,6 +345,8 @@ static void vrec_release_fn(struct vhost_recover *vrec, struct vrec_fn *fn)
 	/* The error work may start the watch, so it goes first. */
 	cancel_work_sync(&fn->error_work);
 	cancel_delayed_work_sync(&fn->watch);
+	/* Before its notices go: a plan's end may still queue some. */
+	vrec_plan_leave(fn);
 
 	mutex_lock(&vq->mutex);
 	vrec_drop_pending(fn);

@@ -32,7 +32,8 @@
 
 enum {
 	VHOST_RECOVER_FEATURES = VHOST_FEATURES |
-				 (1ULL << VIRTIO_F_ACCESS_PLATFORM),
+				 (1ULL << VIRTIO_F_ACCESS_PLATFORM) |
+				 (1ULL << VIRTIO_PVRECOVER_F_PLANNED_RESET),
 };
 
 enum {
@@ -132,15 +133,18 @@ static int vrec_open(struct inode *inode, struct file *file)
 	vhost_dev_init(&vrec->dev, vqs, ARRAY_SIZE(vrec->vqs), UIO_MAXIOV,
 		       VREC_PKT_WEIGHT, VREC_BYTE_WEIGHT, true, NULL);
 	vrec_queue_init(vrec);
+	vrec_plan_init(vrec);
 	file->private_data = vrec;
 	return 0;
 }
 
 /*
  * The owner went away (closed the file or was killed), possibly in the
- * middle of a host recovery: the host's recovery does not depend on us, so
- * stop the virtqueues, stop listening to the functions, then tear down in
- * vhost-vsock's order.
+ * middle of a host recovery or a planned reset: the host's recovery does
+ * not depend on us, and a planned reset is the owner's, so stop the
+ * virtqueues, stop listening to the functions (which ends their plans),
+ * free the plans once their work is done, then tear down in vhost-vsock's
+ * order.
  */
 static int vrec_release(struct inode *inode, struct file *file)
 {
@@ -148,6 +152,7 @@ static int vrec_release(struct inode *inode, struct file *file)
 
 	vrec_stop(vrec, false);
 	vrec_detach_all(vrec);
+	vrec_plan_cleanup(vrec);
 	vhost_dev_flush(&vrec->dev);
 	vhost_dev_stop(&vrec->dev);
 	vrec_queue_cleanup(vrec);
@@ -209,9 +214,11 @@ static int vrec_set_event_fd(struct vhost_recover *vrec, int fd)
 static long vrec_owner_ioctl(struct vhost_recover *vrec, unsigned int ioctl,
 			     void __user *argp)
 {
+	struct vhost_recover_reset_done done;
 	struct vhost_recover_attach attach;
+	struct vhost_recover_reset reset;
 	u32 cookie;
-	int fd;
+	int fd, r;
 
 	switch (ioctl) {
 	case VHOST_RECOVER_ATTACH:
@@ -226,6 +233,18 @@ static long vrec_owner_ioctl(struct vhost_recover *vrec, unsigned int ioctl,
 		if (copy_from_user(&fd, argp, sizeof(fd)))
 			return -EFAULT;
 		return vrec_set_event_fd(vrec, fd);
+	case VHOST_RECOVER_PLAN_RESET:
+		if (copy_from_user(&reset, argp, sizeof(reset)))
+			return -EFAULT;
+		r = vrec_plan_reset(vrec, &reset);
+		/* Started all the same: the owner gets the record. */
+		if (!r && copy_to_user(argp, &reset, sizeof(reset)))
+			r = -EFAULT;
+		return r;
+	case VHOST_RECOVER_RESET_DONE:
+		if (copy_from_user(&done, argp, sizeof(done)))
+			return -EFAULT;
+		return vrec_plan_done(vrec, &done);
 	}
 	return -ENOIOCTLCMD;
 }
@@ -266,6 +285,8 @@ static long vrec_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 	case VHOST_RECOVER_ATTACH:
 	case VHOST_RECOVER_DETACH:
 	case VHOST_RECOVER_SET_EVENT_FD:
+	case VHOST_RECOVER_PLAN_RESET:
+	case VHOST_RECOVER_RESET_DONE:
 		mutex_lock(&vrec->dev.mutex);
 		r = vhost_dev_check_owner(&vrec->dev);
 		if (!r)

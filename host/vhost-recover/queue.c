@@ -7,7 +7,9 @@
  * the guest's acknowledgment until the ack timeout moves it to the late
  * list.  Nothing here ever waits for the guest, and nothing the guest writes
  * makes the host act on a function: acknowledgments are only matched,
- * counted and reported to the owner as event records.
+ * counted and reported to the owner as event records.  The one exception
+ * (spec 3.2) is an answer to PREPARE_RESET, which may bring a planned reset
+ * forward; plan.c decides that.
  */
 #define pr_fmt(fmt) "vhost-recover: " fmt
 
@@ -43,9 +45,21 @@ static u32 vrec_since_us(ktime_t t)
 	return clamp_t(s64, us, 0, U32_MAX);
 }
 
-/* Add a record for the owner; the oldest goes if it has not read them. */
-static void vrec_event(struct vhost_recover *vrec, const struct vrec_notice *n,
-		       u16 status, u16 method, u16 flags, u32 guest_us)
+/**
+ * vrec_event - add a record for the owner
+ * @vrec: the file
+ * @n: the notice it is about: cookie, seq, type, and queueing time for
+ *	rtt_us
+ * @status: the record's status
+ * @method: the record's method
+ * @flags: VHOST_RECOVER_EV_*
+ * @guest_us: the record's guest_us
+ *
+ * Called with @vrec->lock held.  The oldest record goes if the owner has not
+ * read them.
+ */
+void vrec_event(struct vhost_recover *vrec, const struct vrec_notice *n,
+		u16 status, u16 method, u16 flags, u32 guest_us)
 {
 	struct vhost_recover_event *ev;
 
@@ -79,14 +93,24 @@ static void vrec_arm_timeout(struct vhost_recover *vrec)
 			   msecs_to_jiffies(READ_ONCE(vrec->ack_timeout_ms)));
 }
 
+/* The first half of a reset that RESET_DONE completes. */
+static bool vrec_announces_reset(const struct vrec_notice *n)
+{
+	return (n->type == VIRTIO_PVRECOVER_N_ERROR_DETECTED &&
+		(n->flags & VIRTIO_PVRECOVER_NF_FATAL)) ||
+	       n->type == VIRTIO_PVRECOVER_N_PREPARE_RESET;
+}
+
 /*
  * Coalesce with the last queued notice of the function (spec 3.4): an
- * identical notice adds nothing, and ERROR_DETECTED(fatal) followed by its
- * RESET_DONE is the one-shot STATE_LOST.  Notices being written to a buffer,
- * or already reported as timed out, are left alone.
+ * identical notice adds nothing, and ERROR_DETECTED(fatal) or PREPARE_RESET
+ * followed by its RESET_DONE is the one-shot STATE_LOST: the guest that
+ * took neither half in time has a function that was already reset.
+ * Notices being written to a buffer, or already reported as timed out, are
+ * left alone.
  */
 static struct vrec_notice *vrec_coalesce(struct vrec_fn *fn, u16 type,
-					 u16 flags)
+					 u16 flags, u32 deadline_ms)
 {
 	struct vrec_notice *last;
 
@@ -95,47 +119,37 @@ static struct vrec_notice *vrec_coalesce(struct vrec_fn *fn, u16 type,
 	last = list_last_entry(&fn->pending, struct vrec_notice, node);
 	if (last->sending || last->timed_out)
 		return NULL;
-	if (last->type == type && last->flags == flags)
+	if (last->type == type && last->flags == flags &&
+	    last->deadline_ms == deadline_ms)
 		return last;
-	if (last->type == VIRTIO_PVRECOVER_N_ERROR_DETECTED &&
-	    (last->flags & VIRTIO_PVRECOVER_NF_FATAL) &&
+	if (vrec_announces_reset(last) &&
 	    type == VIRTIO_PVRECOVER_N_RESET_DONE) {
 		last->type = VIRTIO_PVRECOVER_N_STATE_LOST;
 		last->flags = 0;
+		last->deadline_ms = 0;
 		return last;
 	}
 	return NULL;
 }
 
-/**
- * vrec_queue_notice - queue a notice about an attached function
- * @fn: the function
- * @type: VIRTIO_PVRECOVER_N_*
- * @flags: VIRTIO_PVRECOVER_NF_*
- * @carried_as: if not NULL, receives the type of the notice that carries
- *	it: @type, or VIRTIO_PVRECOVER_N_STATE_LOST if it was merged into one.
- *
- * Process context.  The notice goes to the guest as soon as the worker
- * finds a noticeq buffer.
- *
- * Return: the sequence number that carries it (that of the notice it was
- * merged into, if coalesced), or 0 if the function's queue was full.
- */
-u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags,
-		      u16 *carried_as)
+/* Both of vrec_queue_notice() and vrec_queue_plan(); see there. */
+static u32 vrec_queue(struct vrec_fn *fn, u16 type, u16 flags,
+		      u32 deadline_ms, u16 *carried_as, u32 *seqp,
+		      const char *what)
 {
 	struct vhost_recover *vrec = fn->vrec;
 	struct vrec_notice *n, *merged;
+	u16 carried = type;
 	u32 seq = 0;
 
 	n = kzalloc(sizeof(*n), GFP_KERNEL);
 
 	spin_lock(&vrec->lock);
-	merged = vrec_coalesce(fn, type, flags);
+	merged = vrec_coalesce(fn, type, flags, deadline_ms);
 	if (merged) {
 		vrec->stats.notices_coalesced++;
 		seq = merged->seq;
-		type = merged->type;
+		carried = merged->type;
 		goto out;
 	}
 	if (!n || fn->npending >= VREC_QUEUE_PER_FN ||
@@ -160,6 +174,7 @@ u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags,
 	n->cookie = fn->cookie;
 	n->addr = fn->addr;
 	strscpy(n->host, pci_name(fn->pdev), sizeof(n->host));
+	n->deadline_ms = deadline_ms;
 	n->queued = ktime_get();
 	list_add_tail(&n->node, &fn->pending);
 	fn->npending++;
@@ -168,13 +183,60 @@ u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags,
 	n = NULL;
 	vrec_arm_timeout(vrec);
 out:
+	if (seqp)
+		*seqp = seq;
+	if (what)
+		pr_info("%s: %s, seq %u %s queued%s\n", pci_name(fn->pdev), what,
+			seq, vrec_notice_name(type),
+			carried != type ? " (merged into state-lost)" : "");
 	spin_unlock(&vrec->lock);
 	kfree(n);
 	if (carried_as)
-		*carried_as = type;
+		*carried_as = carried;
 	if (seq)
 		vhost_work_queue(&vrec->dev, &vrec->send_work);
 	return seq;
+}
+
+/**
+ * vrec_queue_notice - queue a notice about an attached function
+ * @fn: the function
+ * @type: VIRTIO_PVRECOVER_N_*, not PREPARE_RESET
+ * @flags: VIRTIO_PVRECOVER_NF_*
+ * @carried_as: if not NULL, receives the type of the notice that carries
+ *	it: @type, or VIRTIO_PVRECOVER_N_STATE_LOST if it was merged into one.
+ *
+ * Process context.  The notice goes to the guest as soon as the worker
+ * finds a noticeq buffer.
+ *
+ * Return: the sequence number that carries it (that of the notice it was
+ * merged into, if coalesced), or 0 if the function's queue was full.
+ */
+u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags,
+		      u16 *carried_as)
+{
+	return vrec_queue(fn, type, flags, 0, carried_as, NULL, NULL);
+}
+
+/**
+ * vrec_queue_plan - queue a notice of a planned reset, and say so
+ * @fn: the function
+ * @type: VIRTIO_PVRECOVER_N_*
+ * @deadline_ms: PREPARE_RESET: the deadline it announces; else zero
+ * @seqp: if not NULL, receives the sequence number that carries it
+ * @what: the log line's start: "<BDF>: @what, seq S <type> queued" follows,
+ *	with " (merged into state-lost)" if it was merged into one
+ *
+ * Process context.  The sequence number is stored, and the line logged,
+ * with @fn->vrec->lock held: the notice's "sent" line and its answer, both
+ * taken under that lock, cannot overtake them.
+ *
+ * Return: as vrec_queue_notice().
+ */
+u32 vrec_queue_plan(struct vrec_fn *fn, u16 type, u32 deadline_ms, u32 *seqp,
+		    const char *what)
+{
+	return vrec_queue(fn, type, 0, deadline_ms, NULL, seqp, what);
 }
 
 /* The oldest pending notice of the function that was served longest ago. */
@@ -203,6 +265,7 @@ static void vrec_to_wire(const struct vrec_notice *n,
 	w->type = cpu_to_le16(n->type);
 	w->flags = cpu_to_le16(n->flags);
 	w->addr = n->addr;
+	w->deadline_ms = cpu_to_le32(n->deadline_ms);
 }
 
 /* Keep at most VREC_LATE_MAX timed-out notices for late answers. */
@@ -397,7 +460,10 @@ static bool vrec_ack_well_formed(const struct virtio_pvrecover_ack *a)
 	       !a->reserved && !a->reserved2;
 }
 
-/* Match one acknowledgment (spec 3.2); it is only counted and reported. */
+/*
+ * Match one acknowledgment (spec 3.2); it is only counted and reported,
+ * and an answer to PREPARE_RESET may make a planned reset due.
+ */
 static void vrec_take_ack(struct vhost_recover *vrec,
 			  const struct virtio_pvrecover_ack *a)
 {
@@ -427,6 +493,7 @@ static void vrec_take_ack(struct vhost_recover *vrec,
 	vrec->stats.acks++;
 	vrec_event(vrec, n, le16_to_cpu(a->status), le16_to_cpu(a->method),
 		   late ? VHOST_RECOVER_EV_LATE : 0, le32_to_cpu(a->guest_us));
+	vrec_plan_ack(vrec, n);
 	list_del(&n->node);
 	if (late)
 		vrec->nlate--;

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vhost-recover: internal interfaces between the device file (main.c), the
- * attached vfio-pci functions (attach.c) and the notice queues (queue.c).
+ * attached vfio-pci functions (attach.c), the notice queues (queue.c) and
+ * planned resets (plan.c).
  */
 #ifndef _VHOST_RECOVER_H
 #define _VHOST_RECOVER_H
 
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -48,6 +50,7 @@ struct vrec_fn;
  * @cookie: the function's cookie.
  * @addr: the function's guest address, as sent.
  * @host: the function's host name, for log lines after it is detached.
+ * @deadline_ms: PREPARE_RESET only: the deadline announced; zero otherwise.
  * @queued: when it was queued; the ack timeout and round trip start here.
  * @timed_out: the timeout was reported.
  * @sending: the send loop is writing it; coalescing must leave it alone.
@@ -60,12 +63,14 @@ struct vrec_notice {
 	u32 cookie;
 	struct virtio_pvrecover_addr addr;
 	char host[16];
+	u32 deadline_ms;
 	ktime_t queued;
 	bool timed_out;
 	bool sending;
 };
 
 struct vhost_recover;
+struct vrec_plan;
 
 /**
  * struct vrec_fn - a vfio-pci function attached to a vhost-recover file
@@ -86,6 +91,7 @@ struct vhost_recover;
  *	end still sends RESET_DONE.
  * @pending: notices not yet in a guest buffer, oldest first.
  * @npending: their number.
+ * @plan: the planned reset it is in, or NULL; under vhost_recover.plan_mutex.
  */
 struct vrec_fn {
 	struct list_head node;
@@ -104,6 +110,7 @@ struct vrec_fn {
 	bool overdue;
 	struct list_head pending;
 	unsigned int npending;
+	struct vrec_plan *plan;
 };
 
 /* vrec_fn.error_bits */
@@ -117,6 +124,9 @@ struct vrec_fn {
  * @vqs: noticeq and ackq.
  * @send_work: writes pending notices to noticeq buffers.
  * @timeout_work: reports notices not acknowledged in time.
+ * @plan_mutex: serialises the planned resets' changes that sleep (start,
+ *	end, a function leaving, the plan's work) and protects vrec_fn.plan.
+ *	Taken before @lock and never in the vhost worker.
  * @lock: protects everything below, and the pending lists of @fns.
  * @fns: attached functions.
  * @nfns: their number.
@@ -133,12 +143,15 @@ struct vrec_fn {
  * @ev_count: records in the ring.
  * @ev_lost: records dropped since the owner last read them.
  * @stats: counters, as reported by VHOST_RECOVER_GET_STATS.
+ * @plans: planned resets, struct vrec_plan; changed with @plan_mutex held
+ *	too, so either lock keeps it stable.
  */
 struct vhost_recover {
 	struct vhost_dev dev;
 	struct vhost_virtqueue vqs[VIRTIO_PVRECOVER_VQ_MAX];
 	struct vhost_work send_work;
 	struct delayed_work timeout_work;
+	struct mutex plan_mutex;	/* see @plan_mutex above */
 
 	spinlock_t lock;	/* see @lock above */
 	struct list_head fns;
@@ -156,12 +169,17 @@ struct vhost_recover {
 	unsigned int ev_count;
 	unsigned int ev_lost;
 	struct vhost_recover_stats stats;
+	struct list_head plans;
 };
 
 /* queue.c */
 void vrec_queue_init(struct vhost_recover *vrec);
 u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags,
 		      u16 *carried_as);
+u32 vrec_queue_plan(struct vrec_fn *fn, u16 type, u32 deadline_ms, u32 *seqp,
+		    const char *what);
+void vrec_event(struct vhost_recover *vrec, const struct vrec_notice *n,
+		u16 status, u16 method, u16 flags, u32 guest_us);
 void vrec_handle_ack_kick(struct vhost_work *work);
 void vrec_handle_notice_kick(struct vhost_work *work);
 void vrec_drop_pending(struct vrec_fn *fn);
@@ -175,5 +193,17 @@ int vrec_attach(struct vhost_recover *vrec,
 		const struct vhost_recover_attach *a);
 int vrec_detach(struct vhost_recover *vrec, u32 cookie);
 void vrec_detach_all(struct vhost_recover *vrec);
+struct vrec_fn *vrec_find_fn(struct vhost_recover *vrec, u32 cookie,
+			     struct pci_dev *pdev);
+unsigned int vrec_recovery_timeout(void);
+
+/* plan.c */
+void vrec_plan_init(struct vhost_recover *vrec);
+int vrec_plan_reset(struct vhost_recover *vrec, struct vhost_recover_reset *r);
+int vrec_plan_done(struct vhost_recover *vrec,
+		   const struct vhost_recover_reset_done *d);
+void vrec_plan_ack(struct vhost_recover *vrec, const struct vrec_notice *n);
+void vrec_plan_leave(struct vrec_fn *fn);
+void vrec_plan_cleanup(struct vhost_recover *vrec);
 
 #endif /* _VHOST_RECOVER_H */

@@ -2,8 +2,10 @@
 nvme is bound to vfio-pci: good requests work; garbage ioctls, foreign file
 descriptors, malformed addresses, unknown and unowned functions get the
 errno the uapi header promises; error signals become queued, coalesced,
-timed-out notices without any guest; closing the file with a function
-attached and a notice queued is clean, and the module unloads after."""
+timed-out notices without any guest; planned resets are due at once
+without the feature, at the deadline with it, and end as the owner reports
+(or fails to); closing the file with a function attached, a notice queued
+and a planned reset due is clean, and the module unloads after."""
 
 import re
 
@@ -32,6 +34,28 @@ def run():
                           re.escape(nested.NVME_BDF), 10)
         n.l0.wait_console(r"vhost-recover: %s: seq \d+ timed out" %
                           re.escape(nested.NVME_BDF), 10)
+        # The planned resets' log lines, in order.
+        pos = 0
+        for line in (
+                r"planned reset of 1 function\(s\), no prepare-reset "
+                r"\(not negotiated\)",
+                r"planned reset done, seq \d+ state-lost queued",
+                r"planned reset of 1 function\(s\), deadline 200 ms",
+                r"planned reset, seq \d+ prepare-reset queued",
+                r"planned reset due: deadline 200 ms passed \(\d+ ms\), "
+                r"0 of 1 function\(s\) answered",
+                r"planned reset failed \(error -5\), seq \d+ perm-failure "
+                r"queued",
+                r"planned reset due: deadline 50 ms passed",
+                r"planned reset done, seq \d+ reset-done queued "
+                r"\(merged into state-lost\)",
+                r"planned reset not done by the owner in 100 ms, "
+                r"seq \d+ perm-failure queued"):
+            pos = n.l0.wait_console(r"vhost-recover: %s: %s" %
+                                    (re.escape(nested.NVME_BDF), line),
+                                    10, pos).end()
+        n.l0.wait_console(r"vhost-recover: %s: planned reset ended: detached" %
+                          re.escape(nested.NVME_BDF), 10, pos)
         n.l0.wait_console(r"vhost-recover: %s: detached" %
                           re.escape(nested.NVME_BDF), 10)
         n.l1.run("rmmod vhost_recover")

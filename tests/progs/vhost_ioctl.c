@@ -8,11 +8,14 @@
  * Prints "ok NAME" or "not ok NAME: why" per case, then "done N failed".
  * Good requests work, bad ones get the errno vhost_recover.h promises, and
  * errors signalled on the eventfd become notices that are queued,
- * coalesced and timed out without a guest.
+ * coalesced and timed out without a guest.  Planned resets without a guest:
+ * due at once if the feature is not negotiated, else at the deadline; the
+ * end of each as the owner reports it, or fails to.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -106,6 +109,235 @@ static int wait_stat(int fd, size_t off, unsigned long long want)
 	return 0;
 }
 
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 +
+	       (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * Wait, at most @ms, for a VHOST_RECOVER_EV_RESET record, polling the event
+ * eventfd @evfd; other records are skipped.  0: none came.
+ */
+static int wait_reset(int fd, int evfd, long ms,
+		      struct vhost_recover_event *out)
+{
+	struct pollfd p = { .fd = evfd, .events = POLLIN };
+	struct vhost_recover_event ev[16];
+	struct vhost_recover_events evs;
+	struct timespec t0;
+	unsigned int i;
+	uint64_t cnt;
+	long left;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		/* Read the counter first: a record added after is not missed. */
+		if (read(evfd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+			return 0;
+		evs = (struct vhost_recover_events){ .count = 16,
+			.events = (unsigned long)ev };
+		if (ioctl(fd, VHOST_RECOVER_GET_EVENTS, &evs) < 0)
+			return 0;
+		for (i = 0; i < evs.count; i++)
+			if (ev[i].flags & VHOST_RECOVER_EV_RESET) {
+				*out = ev[i];
+				return 1;
+			}
+		if (evs.count == 16)
+			continue;
+		left = ms - ms_since(&t0);
+		if (left <= 0 || poll(&p, 1, left) < 0)
+			return 0;
+	}
+}
+
+/* Set a module parameter; @old, if not NULL, receives its value before. */
+static int set_param(const char *name, const char *val, char *old,
+		     size_t size)
+{
+	char path[128];
+	ssize_t n = 1;
+	int pfd, ok;
+
+	snprintf(path, sizeof(path), "/sys/module/vhost_recover/parameters/%s",
+		 name);
+	pfd = open(path, O_RDWR);
+	if (pfd < 0)
+		return 0;
+	if (old) {
+		n = read(pfd, old, size - 1);
+		old[n > 0 ? n : 0] = 0;
+	}
+	ok = pwrite(pfd, val, strlen(val), 0) == (ssize_t)strlen(val);
+	close(pfd);
+	return ok && (!old || n > 0);
+}
+
+#define STAT(field) offsetof(struct vhost_recover_stats, field)
+
+/*
+ * Planned resets of the function attached as @cookie, with no guest: every
+ * PREPARE_RESET stays queued.  @evfd is the event eventfd (non-blocking).
+ */
+static void planned_resets(int fd, int evfd, __u32 cookie)
+{
+	struct vhost_recover_reset_done d;
+	struct vhost_recover_event ev;
+	struct vhost_recover_reset r;
+	struct vhost_recover_stats s0, s;
+	struct timespec t0;
+	char timeout[32];
+	__u64 features;
+	__u32 u32;
+	long ms;
+	int ok;
+
+	/* Long enough that nothing queued here times out, so it can merge. */
+	u32 = 600000;
+	expect("plan-ack-timeout-long", fd, VHOST_RECOVER_SET_ACK_TIMEOUT, &u32,
+	       0);
+
+	r = (struct vhost_recover_reset){ .cookie = cookie };
+	r.reserved[2] = 1;
+	expect("plan-reserved", fd, VHOST_RECOVER_PLAN_RESET, &r, EINVAL);
+	r = (struct vhost_recover_reset){ .cookie = cookie, .flags = 2 };
+	expect("plan-unknown-flag", fd, VHOST_RECOVER_PLAN_RESET, &r, EINVAL);
+	r = (struct vhost_recover_reset){ .cookie = cookie,
+		.deadline_ms = VHOST_RECOVER_DEADLINE_MAX_MS + 1 };
+	expect("plan-deadline-huge", fd, VHOST_RECOVER_PLAN_RESET, &r, EINVAL);
+	r = (struct vhost_recover_reset){ .cookie = 7 };
+	expect("plan-unknown-cookie", fd, VHOST_RECOVER_PLAN_RESET, &r, ENOENT);
+	d = (struct vhost_recover_reset_done){ .cookie = cookie };
+	expect("reset-done-nothing-due", fd, VHOST_RECOVER_RESET_DONE, &d,
+	       EINVAL);
+	d.cookie = 7;
+	expect("reset-done-unknown-cookie", fd, VHOST_RECOVER_RESET_DONE, &d,
+	       ENOENT);
+	d = (struct vhost_recover_reset_done){ .cookie = cookie };
+	d.reserved[1] = 1;
+	expect("reset-done-reserved", fd, VHOST_RECOVER_RESET_DONE, &d, EINVAL);
+	d = (struct vhost_recover_reset_done){ .cookie = cookie, .error = EIO };
+	expect("reset-done-error-positive", fd, VHOST_RECOVER_RESET_DONE, &d,
+	       EINVAL);
+
+	/* Features never set: no PREPARE_RESET, the reset is due at once. */
+	r = (struct vhost_recover_reset){ .cookie = cookie };
+	expect("plan-not-negotiated", fd, VHOST_RECOVER_PLAN_RESET, &r, 0);
+	result("plan-not-negotiated-count", r.count == 1, "count %ld%ld",
+	       r.count, 0);
+	ok = wait_reset(fd, evfd, 0, &ev);
+	result("plan-not-negotiated-due-at-once", ok && ev.cookie == cookie &&
+	       ev.flags == VHOST_RECOVER_EV_RESET && ev.seq == 0 &&
+	       ev.notice == VIRTIO_PVRECOVER_N_PREPARE_RESET &&
+	       ev.status == 0 && ev.method == 1,
+	       "record %ld flags %ld", ok, ok ? ev.flags : 0);
+	expect("plan-due-busy", fd, VHOST_RECOVER_PLAN_RESET, &r, EBUSY);
+	s0 = stats(fd);
+	d = (struct vhost_recover_reset_done){ .cookie = cookie };
+	expect("reset-done", fd, VHOST_RECOVER_RESET_DONE, &d, 0);
+	s = stats(fd);
+	result("reset-done-state-lost", s.resets_planned == 1 &&
+	       s.resets_deadline == 0 &&
+	       s.notices_queued + s.notices_coalesced ==
+	       s0.notices_queued + s0.notices_coalesced + 1,
+	       "resets_planned %ld queued %ld", (long)s.resets_planned,
+	       (long)(s.notices_queued - s0.notices_queued));
+	expect("reset-done-again", fd, VHOST_RECOVER_RESET_DONE, &d, EINVAL);
+
+	/* Negotiated, but no guest takes the notice: due at the deadline. */
+	features = 1ULL << VIRTIO_F_VERSION_1 |
+		   1ULL << VIRTIO_PVRECOVER_F_PLANNED_RESET;
+	expect("set-features-planned-reset", fd, VHOST_SET_FEATURES, &features,
+	       0);
+	s0 = stats(fd);
+	r = (struct vhost_recover_reset){ .cookie = cookie,
+		.deadline_ms = 200 };
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	expect("plan-deadline", fd, VHOST_RECOVER_PLAN_RESET, &r, 0);
+	s = stats(fd);
+	result("plan-deadline-prepare-queued", r.count == 1 &&
+	       s.notices_queued == s0.notices_queued + 1,
+	       "count %ld queued %ld", r.count,
+	       (long)(s.notices_queued - s0.notices_queued));
+	expect("plan-running-busy", fd, VHOST_RECOVER_PLAN_RESET, &r, EBUSY);
+	d = (struct vhost_recover_reset_done){ .cookie = cookie };
+	expect("reset-done-before-due", fd, VHOST_RECOVER_RESET_DONE, &d,
+	       EINVAL);
+	ok = wait_reset(fd, evfd, 5000, &ev);
+	ms = ms_since(&t0);
+	result("plan-deadline-due", ok && ev.cookie == cookie &&
+	       ev.flags == (VHOST_RECOVER_EV_RESET | VHOST_RECOVER_EV_DEADLINE) &&
+	       ev.seq != 0 && ev.notice == VIRTIO_PVRECOVER_N_PREPARE_RESET &&
+	       ev.status == 0 && ev.method == 1 && ev.rtt_us >= 200000,
+	       "record %ld flags %ld", ok, ok ? ev.flags : 0);
+	result("plan-deadline-timing", ok && ms >= 200 && ms < 3000,
+	       "%ld ms, module says %ld us", ms, ok ? ev.rtt_us : 0);
+	s0 = stats(fd);
+	result("plan-deadline-counted", s0.resets_planned == 2 &&
+	       s0.resets_deadline == 1, "planned %ld deadline %ld",
+	       (long)s0.resets_planned, (long)s0.resets_deadline);
+	d = (struct vhost_recover_reset_done){ .cookie = cookie,
+		.error = -EIO };
+	expect("reset-done-failed", fd, VHOST_RECOVER_RESET_DONE, &d, 0);
+	s = stats(fd);
+	result("reset-done-failed-perm-failure",
+	       s.notices_queued == s0.notices_queued + 1 &&
+	       s.notices_coalesced == s0.notices_coalesced,
+	       "queued %ld coalesced %ld",
+	       (long)(s.notices_queued - s0.notices_queued),
+	       (long)(s.notices_coalesced - s0.notices_coalesced));
+
+	/* A bus reset reaching only this function; the prepare-reset still
+	 * queued and its reset-done become one state-lost.
+	 */
+	r = (struct vhost_recover_reset){ .cookie = cookie, .deadline_ms = 50,
+		.flags = VHOST_RECOVER_RESET_BUS };
+	expect("plan-bus", fd, VHOST_RECOVER_PLAN_RESET, &r, 0);
+	result("plan-bus-count", r.count == 1, "count %ld%ld", r.count, 0);
+	ok = wait_reset(fd, evfd, 5000, &ev);
+	result("plan-bus-due", ok && (ev.flags & VHOST_RECOVER_EV_DEADLINE),
+	       "record %ld flags %ld", ok, ok ? ev.flags : 0);
+	s0 = stats(fd);
+	d = (struct vhost_recover_reset_done){ .cookie = cookie };
+	expect("reset-done-bus", fd, VHOST_RECOVER_RESET_DONE, &d, 0);
+	s = stats(fd);
+	result("reset-done-merged",
+	       s.notices_coalesced == s0.notices_coalesced + 1 &&
+	       s.queued == s0.queued, "coalesced %ld queued %ld",
+	       (long)(s.notices_coalesced - s0.notices_coalesced),
+	       (long)s.queued - (long)s0.queued);
+
+	/* An owner that never reports: perm-failure, and the plan is over. */
+	result("owner-timeout-set", set_param("recovery_timeout_ms", "100",
+					      timeout, sizeof(timeout)),
+	       "errno %ld%ld", errno, 0);
+	s0 = stats(fd);
+	r = (struct vhost_recover_reset){ .cookie = cookie, .deadline_ms = 50 };
+	expect("plan-owner-late", fd, VHOST_RECOVER_PLAN_RESET, &r, 0);
+	ok = wait_reset(fd, evfd, 5000, &ev);
+	result("plan-owner-late-due", ok, "record %ld%ld", ok, 0);
+	/* The prepare-reset, then the perm-failure. */
+	result("owner-timeout-perm-failure",
+	       wait_stat(fd, STAT(notices_queued), s0.notices_queued + 2),
+	       "queued %ld%ld",
+	       (long)(stats(fd).notices_queued - s0.notices_queued), 0);
+	result("owner-timeout-restore", set_param("recovery_timeout_ms",
+						  timeout, NULL, 0),
+	       "errno %ld%ld", errno, 0);
+	expect("reset-done-after-owner-timeout", fd, VHOST_RECOVER_RESET_DONE,
+	       &d, EINVAL);
+
+	/* Left due: closing the file must clean it up (see the end). */
+	r = (struct vhost_recover_reset){ .cookie = cookie, .deadline_ms = 50 };
+	expect("plan-left-due", fd, VHOST_RECOVER_PLAN_RESET, &r, 0);
+	ok = wait_reset(fd, evfd, 5000, &ev);
+	result("plan-left-due-due", ok, "record %ld%ld", ok, 0);
+}
+
 int main(int argc, char **argv)
 {
 	struct vhost_recover_event ev[8];
@@ -114,7 +346,7 @@ int main(int argc, char **argv)
 	struct vhost_recover_stats s;
 	unsigned int seg, bus, dev, fn, devfn;
 	__u32 u32;
-	int fd, group, efd, i;
+	int fd, group, efd, evfd, i;
 	uint64_t one = 1;
 
 	if (argc != 2 || sscanf(argv[1], "%x:%x:%x.%x", &seg, &bus, &dev, &fn) != 4) {
@@ -212,8 +444,8 @@ int main(int argc, char **argv)
 	/* Nobody answers: the timeout is counted and reported. */
 	u32 = 50;
 	expect("ack-timeout", fd, VHOST_RECOVER_SET_ACK_TIMEOUT, &u32, 0);
-	i = eventfd(0, 0);
-	expect("event-fd", fd, VHOST_RECOVER_SET_EVENT_FD, &i, 0);
+	evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	expect("event-fd", fd, VHOST_RECOVER_SET_EVENT_FD, &evfd, 0);
 	/* The first notice was queued long ago with the 5 s default. */
 	result("timeout-counted",
 	       wait_stat(fd, offsetof(struct vhost_recover_stats, timeouts), 1),
@@ -235,10 +467,12 @@ int main(int argc, char **argv)
 	expect("detach-again", fd, VHOST_RECOVER_DETACH, &u32, ENOENT);
 	a.cookie = 3;
 	expect("reattach", fd, VHOST_RECOVER_ATTACH, &a, 0);
-	/* Closed with a function attached and a notice queued. */
+	planned_resets(fd, evfd, 3);
+	/* Closed with a function attached, a notice queued, a reset due. */
+	s = stats(fd);
 	if (write(efd, &one, sizeof(one)) != sizeof(one))
 		perror("write");
-	wait_stat(fd, offsetof(struct vhost_recover_stats, notices_queued), 2);
+	wait_stat(fd, STAT(notices_queued), s.notices_queued + 1);
 	close(fd);
 	printf("done %d failed\n", failed);
 	return failed != 0;

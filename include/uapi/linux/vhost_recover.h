@@ -8,9 +8,15 @@
  * errors the guest should recover from: the module listens on the
  * function's vfio error eventfd, sends ERROR_DETECTED at once and
  * RESET_DONE or PERM_FAILURE once the host's own recovery of the function
- * has finished.  Guest acknowledgments are reported back to the owner as
- * struct vhost_recover_event records; they never make the host act on a
- * function.  All fields are in host byte order.
+ * has finished.  The owner may also plan a cooperative reset
+ * (VHOST_RECOVER_PLAN_RESET): the module sends PREPARE_RESET to every
+ * attached function the reset reaches, tells the owner when to reset (all
+ * answered, or the deadline passed) and sends RESET_DONE once the owner
+ * reports the reset done (VHOST_RECOVER_RESET_DONE).  Guest
+ * acknowledgments are reported back to the owner as struct
+ * vhost_recover_event records; apart from bringing a planned reset
+ * forward, they never make the host act on a function.  All fields are in
+ * host byte order.
  */
 #ifndef _UAPI_LINUX_VHOST_RECOVER_H
 #define _UAPI_LINUX_VHOST_RECOVER_H
@@ -23,6 +29,10 @@
 
 /* Outcome records the module keeps until the owner reads them. */
 #define VHOST_RECOVER_EVENTS_MAX	256
+
+/* Planned reset deadline when the owner gives none, and its upper bound. */
+#define VHOST_RECOVER_DEADLINE_DEFAULT_MS	2000
+#define VHOST_RECOVER_DEADLINE_MAX_MS		60000
 
 /**
  * struct vhost_recover_pci_addr - a function as the guest names it
@@ -75,6 +85,12 @@ struct vhost_recover_attach {
 #define VHOST_RECOVER_EV_LATE		0x2
 /* The notice could not be queued: the function's queue was full. */
 #define VHOST_RECOVER_EV_DROPPED	0x4
+/* Not about a notice: the planned reset of @cookie is due; reset now. */
+#define VHOST_RECOVER_EV_RESET		0x8
+/* With VHOST_RECOVER_EV_RESET: due because the deadline passed before
+ * every function reached had answered its PREPARE_RESET.
+ */
+#define VHOST_RECOVER_EV_DEADLINE	0x10
 
 /**
  * struct vhost_recover_event - what became of one notice
@@ -87,6 +103,13 @@ struct vhost_recover_attach {
  * @guest_us: time the guest reports it took, in microseconds.
  * @rtt_us: from queueing the notice to taking the acknowledgment (or to
  *	the timeout), in microseconds.
+ *
+ * A record with VHOST_RECOVER_EV_RESET tells the owner that the planned
+ * reset of @cookie is due.  Its @seq is that function's PREPARE_RESET (zero
+ * if none was sent), @notice is VIRTIO_PVRECOVER_N_PREPARE_RESET, @status
+ * the number of functions reached that answered their PREPARE_RESET,
+ * @method the number of functions reached, @guest_us zero, and @rtt_us the
+ * time since VHOST_RECOVER_PLAN_RESET.
  */
 struct vhost_recover_event {
 	__u32 cookie;
@@ -113,6 +136,53 @@ struct vhost_recover_events {
 	__u64 events;
 };
 
+/* vhost_recover_reset.flags */
+/* The owner resets the function's whole bus (or slot), not the function
+ * alone: every attached function on or below that bus is reached.
+ */
+#define VHOST_RECOVER_RESET_BUS		0x1
+
+/**
+ * struct vhost_recover_reset - argument of VHOST_RECOVER_PLAN_RESET
+ * @cookie: the function the owner is going to reset.
+ * @deadline_ms: how long the guest may take to quiesce, announced in
+ *	PREPARE_RESET; 0 for VHOST_RECOVER_DEADLINE_DEFAULT_MS, at most
+ *	VHOST_RECOVER_DEADLINE_MAX_MS.
+ * @flags: VHOST_RECOVER_RESET_BUS, or zero when the owner resets the
+ *	function alone (for example with an FLR).
+ * @count: out: the attached functions the reset reaches, @cookie
+ *	included; each is sent PREPARE_RESET, or nothing if the guest did not
+ *	negotiate VIRTIO_PVRECOVER_F_PLANNED_RESET.
+ * @reserved: zero.
+ *
+ * The module tells the owner when to reset with a VHOST_RECOVER_EV_RESET
+ * record: as soon as every function reached has answered, or when
+ * @deadline_ms has passed, whichever comes first.  The owner then resets
+ * and reports with VHOST_RECOVER_RESET_DONE.  An owner that does not
+ * report within the module's recovery timeout gets its functions told
+ * PERM_FAILURE.
+ */
+struct vhost_recover_reset {
+	__u32 cookie;
+	__u32 deadline_ms;
+	__u32 flags;
+	__u32 count;
+	__u32 reserved[4];
+};
+
+/**
+ * struct vhost_recover_reset_done - argument of VHOST_RECOVER_RESET_DONE
+ * @cookie: as in VHOST_RECOVER_PLAN_RESET.
+ * @error: zero if the functions were reset and work, else a negative errno:
+ *	the reset failed and the functions reached are told PERM_FAILURE.
+ * @reserved: zero.
+ */
+struct vhost_recover_reset_done {
+	__u32 cookie;
+	__s32 error;
+	__u32 reserved[2];
+};
+
 /**
  * struct vhost_recover_stats - counters of one /dev/vhost-recover file
  * @errors: vfio error signals taken from attached functions' eventfds.
@@ -132,6 +202,8 @@ struct vhost_recover_events {
  * @events_lost: event records dropped before the owner read them.
  * @buffers_invalid: noticeq buffers the guest made unusable (device-readable,
  *	too small, or faulting); each was given back empty.
+ * @resets_planned: planned resets that became due (VHOST_RECOVER_EV_RESET).
+ * @resets_deadline: ... of which because the deadline passed.
  * @outstanding: notices now waiting for an acknowledgment.
  * @queued: notices now waiting for a guest buffer.
  */
@@ -149,6 +221,8 @@ struct vhost_recover_stats {
 	__u64 host_failures;
 	__u64 events_lost;
 	__u64 buffers_invalid;
+	__u64 resets_planned;
+	__u64 resets_deadline;
 	__u32 outstanding;
 	__u32 queued;
 };
@@ -180,5 +254,18 @@ struct vhost_recover_stats {
 /* Take waiting event records. */
 #define VHOST_RECOVER_GET_EVENTS	_IOWR(VHOST_VIRTIO, 0xA6, \
 					      struct vhost_recover_events)
+/* Plan a cooperative reset.  ENOENT: no such cookie; EBUSY: a function
+ * reached is in a planned reset already, or the host is recovering it;
+ * EINVAL: deadline over VHOST_RECOVER_DEADLINE_MAX_MS, unknown flags or
+ * reserved fields set.
+ */
+#define VHOST_RECOVER_PLAN_RESET	_IOWR(VHOST_VIRTIO, 0xA7, \
+					      struct vhost_recover_reset)
+/* The owner did the reset that VHOST_RECOVER_EV_RESET asked for.  ENOENT:
+ * no such cookie; EINVAL: no reset of it is due, error above zero, or
+ * reserved fields set.
+ */
+#define VHOST_RECOVER_RESET_DONE	_IOW(VHOST_VIRTIO, 0xA8, \
+					     struct vhost_recover_reset_done)
 
 #endif /* _UAPI_LINUX_VHOST_RECOVER_H */
