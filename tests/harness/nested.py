@@ -29,8 +29,11 @@ L1_INITRD = os.environ.get("PVR_INITRD_L1",
 # Loaded by L1's /init.  vhost_recover is only used by the "vhost" back end
 # and idles otherwise; tests that need it check that it loaded.
 L1_MODULES = ("vfio", "vfio_iommu_type1", "vfio_pci", "kvm_amd", "vhost_recover")
-# The nvme as L1 sees it: behind L0's root port rp1.
+# The nvme as L1 sees it: behind L0's root port rp1.  With a second nvme
+# (Nested(nvme2_img=...)) the two are functions 0 and 1 of one
+# multi-function device there: one reset domain.
 NVME_BDF = "0000:01:00.0"
+NVME2_BDF = "0000:01:00.1"
 HOST_KO = os.path.join(pvr.TOP, "host", "vhost-recover", "vhost-recover.ko")
 # The recovery devices, by back end.
 RECOVERY_DRIVERS = {"virtio": "virtio-pvrecover-pci", "vhost": "vhost-recover-pci"}
@@ -52,6 +55,13 @@ NONFATAL_ERROR = "POISON_TLP"
 #   host recovery finished late in N ms, seq N reset-done queued
 #   seq N timed out
 #   detached                                   (" during host recovery")
+#   planned reset of N function(s), deadline N ms       (the function named)
+#   planned reset, seq N prepare-reset queued           (each function reached)
+#   seq N prepare-reset answered (N of N)
+#   planned reset due: all N function(s) answered in N ms
+#   planned reset due: deadline N ms passed (N ms), N of N function(s) answered
+#   planned reset done, seq N reset-done queued
+#   planned reset failed (error N), seq N perm-failure queued
 #   noticeq: unusable buffer (...), given back empty    (no BDF)
 # A notice merged into one still queued (spec 3.4) is logged with the seq
 # of the one it joined; reset-done merged into its error-detected adds
@@ -79,7 +89,14 @@ def require_backend(backend):
 
 
 class Nested:
-    def __init__(self, name, nvme_img):
+    def __init__(self, name, nvme_img, nvme2_img=None, l0_trace=()):
+        """`l0_trace`: QEMU trace events L0 logs to a file of its own (read
+        with l0_trace()), e.g. pci_nvme_pci_reset: the emulated nvme was
+        really reset."""
+        self.bdfs = [NVME_BDF] + ([NVME2_BDF] if nvme2_img else [])
+        nvme = "nvme,serial=pvr-nested,drive=nv0,id=nvme0,bus=rp1"
+        if nvme2_img:
+            nvme += ",addr=0.0,multifunction=on"
         devices = [
             "-device", "intel-iommu,intremap=on,caching-mode=on",
             # Without it L1's root port never reports DLActive and L1's AER
@@ -87,8 +104,17 @@ class Nested:
             "-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off",
             "-device", "pcie-root-port,id=rp1,chassis=1,slot=1",
             "-drive", "file=%s,if=none,id=nv0,format=raw" % nvme_img,
-            "-device", "nvme,serial=pvr-nested,drive=nv0,id=nvme0,bus=rp1",
+            "-device", nvme,
         ]
+        self.l0_trace_path = os.path.join(pvr.workdir(name), "l0-trace.log")
+        if l0_trace:
+            devices += ["-D", self.l0_trace_path, "-msg", "timestamp=on"]
+            for t in l0_trace:
+                devices += ["-trace", t]
+        if nvme2_img:
+            devices += ["-drive", "file=%s,if=none,id=nv1,format=raw" % nvme2_img,
+                        "-device", "nvme,serial=pvr-nested2,drive=nv1,id=nvme1,"
+                                   "bus=rp1,addr=0.1"]
         self.l0 = pvr.Guest(name, devices, modules=L1_MODULES, pvrecover=False,
                             mem=3072, machine="q35,kernel-irqchip=split",
                             accel="tcg,thread=multi", cpu="max",
@@ -103,23 +129,33 @@ class Nested:
         self.qmp2 = None
         self.backend = None
 
-    def boot_l1(self, need_modules=()):
+    def boot_l1(self, need_modules=(), function_reset=True):
+        """Boot L1 and bind the nvme function(s) to vfio-pci.  With
+        `function_reset` False, L1's kernel is told the functions have no
+        reset of their own (an empty reset_method), as many multi-function
+        devices have none: vfio-pci then offers no VFIO_DEVICE_RESET and a
+        reset means a hot reset of the bus."""
         self.l1.boot(timeout=180)
         for m in need_modules:
             self.require_l1_module(m)
-        # vfio-pci takes the nvme; L1 has no nvme driver to race it.
-        self.l1.run("echo vfio-pci > /sys/bus/pci/devices/%s/driver_override && "
-                    "echo %s > /sys/bus/pci/drivers_probe" % (NVME_BDF, NVME_BDF))
-        self.l1.wait_guest("[ -e /sys/bus/pci/drivers/vfio-pci/%s ]" % NVME_BDF)
+        for bdf in self.bdfs:
+            if not function_reset:
+                self.l1.run("echo > /sys/bus/pci/devices/%s/reset_method" % bdf)
+            # vfio-pci takes the nvme; L1 has no nvme driver to race it.
+            self.l1.run("echo vfio-pci > /sys/bus/pci/devices/%s/driver_override && "
+                        "echo %s > /sys/bus/pci/drivers_probe" % (bdf, bdf))
+            self.l1.wait_guest("[ -e /sys/bus/pci/drivers/vfio-pci/%s ]" % bdf)
 
-    def start_l2(self, recovery=True, backend="virtio", cover=("hostdev0",),
+    def start_l2(self, recovery=True, backend="virtio", cover=None,
                  ack_timeout_ms=None, l2_modules=("virtio_pci", "nvme"),
-                 pvrecover=True):
-        """Start L2's QEMU in L1 (KVM) with the nvme assigned, and boot L2.
-        With `recovery`, L2 has a recovery device covering `cover`, of the
+                 pvrecover=True, trace=()):
+        """Start L2's QEMU in L1 (KVM) with the nvme function(s) assigned
+        (hostdev0, hostdev1), and boot L2.  With `recovery`, L2 has a
+        recovery device covering `cover` (default: every function), of the
         `backend` "virtio" (QEMU's userspace device) or "vhost" (the front
         end of vhost-recover.ko); `ack_timeout_ms` sets its ack-timeout-ms.
-        `pvrecover` False boots L2 without pvrecover.ko."""
+        `pvrecover` False boots L2 without pvrecover.ko.  `trace` names
+        QEMU trace events to log, with timestamps (see l2_qemu_trace())."""
         argv = ["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host",
                 "-machine", "q35", "-m", "512", "-smp", "1", "-nodefaults",
                 "-display", "none", "-no-reboot", "-L", "/usr/share/qemu",
@@ -129,10 +165,21 @@ class Nested:
                 "-kernel", "/l2/vmlinuz", "-initrd", "/l2/initramfs.cpio.gz",
                 "-append", "console=ttyS0 panic=-1 pvr.modules=%s%s" % (
                     ",".join(l2_modules), "" if pvrecover else " pvr.pvrecover=0"),
-                "-device", "pcie-root-port,id=rp1,chassis=1,slot=1",
-                "-device", "vfio-pci,host=%s,id=hostdev0,bus=rp1" % NVME_BDF]
+                "-device", "pcie-root-port,id=rp1,chassis=1,slot=1"]
+        # L2 sees the functions as L1 does: one device behind one port.
+        multi = len(self.bdfs) > 1
+        for i, bdf in enumerate(self.bdfs):
+            argv += ["-device", "vfio-pci,host=%s,id=hostdev%d,bus=rp1%s"
+                     % (bdf, i, ",addr=0.%d%s" % (i, ",multifunction=on" if i == 0 else "")
+                        if multi else "")]
+        if trace:
+            argv += ["-msg", "timestamp=on"]
+            for t in trace:
+                argv += ["-trace", t]
         self.backend = backend if recovery else None
         if recovery:
+            if cover is None:
+                cover = ["hostdev%d" % i for i in range(len(self.bdfs))]
             dev = {"driver": RECOVERY_DRIVERS[backend], "id": "pvr0",
                    "cover": list(cover)}
             if ack_timeout_ms is not None:
@@ -149,21 +196,36 @@ class Nested:
             raise pvr.TestFailure("%s; L2's QEMU says: %s" % (e, self.l2_qemu_log()))
         self.l2.boot(timeout=180)
         if self.backend == "vhost":
-            # QEMU handed the function to the module.
-            try:
-                self.wait_module(r"attached as cookie \d+", 60, l1k_mark)
-            except pvr.TestFailure:
-                raise pvr.TestFailure("vhost-recover.ko never attached %s (no "
-                                      "'attached as cookie' line in L1's log); "
-                                      "L2's QEMU says: %s" % (NVME_BDF, self.l2_qemu_log()))
+            # QEMU handed the functions it covers to the module.
+            for i, bdf in enumerate(self.bdfs):
+                if "hostdev%d" % i not in cover:
+                    continue
+                try:
+                    self.wait_module(r"attached as cookie \d+", 60, l1k_mark, bdf=bdf)
+                except pvr.TestFailure:
+                    raise pvr.TestFailure("vhost-recover.ko never attached %s (no "
+                                          "'attached as cookie' line in L1's log); "
+                                          "L2's QEMU says: %s" % (bdf, self.l2_qemu_log()))
 
-    def boot(self, **l2_args):
-        """L1 up with the nvme on vfio-pci, L2 up with the nvme's disk."""
+    def boot(self, function_reset=True, **l2_args):
+        """L1 up with the nvme function(s) on vfio-pci, L2 up with their
+        disks."""
         backend = l2_args.get("backend", "virtio") if l2_args.get("recovery", True) else None
         require_backend(backend)
-        self.boot_l1(need_modules=("vhost_recover",) if backend == "vhost" else ())
+        self.boot_l1(need_modules=("vhost_recover",) if backend == "vhost" else (),
+                     function_reset=function_reset)
         self.start_l2(**l2_args)
-        self.l2.wait_guest("[ -b /dev/nvme0n1 ]", 60)
+        for i in range(len(self.bdfs)):
+            self.l2.wait_guest("[ -b /dev/nvme%dn1 ]" % i, 60)
+
+    # -- planned resets -----------------------------------------------------
+
+    def plan_reset(self, device="hostdev0", deadline_ms=None):
+        """Ask L2's QEMU for a planned reset (QMP pvrecover-reset)."""
+        args = {"device": device}
+        if deadline_ms is not None:
+            args["deadline-ms"] = deadline_ms
+        return self.qmp2.cmd("pvrecover-reset", **args)
 
     # -- errors ---------------------------------------------------------------
 
@@ -240,6 +302,23 @@ class Nested:
         self.l1.wait_guest("{ [ ! -e /proc/%d ] || grep -q '^State:.*Z' /proc/%d/status; }"
                            % (pid, pid), timeout)
 
+    def l2_qemu_trace(self, event):
+        """(time, text) of every line of trace `event` that L2's QEMU
+        logged (start_l2(trace=...)); time is L1's wall clock in seconds,
+        the clock of QMP event timestamps."""
+        rx = re.compile(r"^\d+@(\d+)\.(\d{6}):%s (.*)$" % re.escape(event), re.M)
+        return [(int(m.group(1)) + int(m.group(2)) / 1e6, m.group(3))
+                for m in rx.finditer(self.l2_qemu_log())]
+
+    def l0_trace(self, event):
+        """How many lines of trace `event` L0 has logged (Nested(l0_trace=))."""
+        try:
+            with open(self.l0_trace_path) as f:
+                return len(re.findall(r"^\d+@\d+\.\d+:%s " % re.escape(event),
+                                      f.read(), re.M))
+        except FileNotFoundError:
+            return 0
+
     def l2_qemu_log(self):
         try:
             return self.l1.run("cat /tmp/l2-qemu.log", check_rc=False, timeout=30)
@@ -283,6 +362,11 @@ class Nested:
         if self.qmp2:
             self.qmp2.close()
         self.l0.close()
+
+
+def event_time(ev):
+    """A QMP event's timestamp in seconds."""
+    return ev["timestamp"]["seconds"] + ev["timestamp"]["microseconds"] / 1e6
 
 
 def l2_running(n):

@@ -1,0 +1,155 @@
+"""The two-phase planned reset with QEMU's userspace recovery device and
+emulated functions (QMP pvrecover-reset):
+
+1. nvme, cooperative: prepare-reset, the driver quiesces through
+   reset_prepare and answers prepared; QEMU resets the nvme at once on
+   that answer (well before the deadline), reports it (PVRECOVER_RESET),
+   then sends reset-done; the driver comes back with its data.
+2. nvme, silent guest: the guest is paused, so nobody answers; QEMU
+   resets at the deadline, not later, and reports the deadline hit.  The
+   prepare-reset never taken is merged with its reset-done into one
+   state-lost, from which the guest recovers once it runs again.
+3. virtio-blk, no callbacks: unbound on prepare-reset while it still
+   works, reset, probed again after reset-done.
+
+The emulated nvme logs each reset it gets (trace pci_nvme_pci_reset): it
+is reset exactly once per planned reset, after the answer."""
+
+import os
+import re
+
+import pvr
+from _common import (assert_data_and_new_io, host_digest, nvme_guest,
+                     read_digest, steps, write_pattern)
+
+NAME = "single/planned-reset"
+BLK = ("for d in /sys/block/vd*; do [ \"$(cat $d/serial 2>/dev/null)\" = pvrblk ] "
+       "&& echo DISK=${d##*/}; done")
+DEADLINE_MS = 8000
+SILENT_DEADLINE_MS = 2000
+LATE_MS = 1000
+
+
+def nvme_resets(path):
+    """Host wall-clock times of the emulated nvme's resets."""
+    with open(path) as f:
+        return [int(m.group(1)) + int(m.group(2)) / 1e6 for m in re.finditer(
+            r"^\d+@(\d+)\.(\d{6}):pci_nvme_pci_reset ", f.read(), re.M)]
+
+
+def event_time(ev):
+    return ev["timestamp"]["seconds"] + ev["timestamp"]["microseconds"] / 1e6
+
+
+def plan(g, device, deadline_ms):
+    r = g.qmp.cmd("pvrecover-reset", device=device, **{"deadline-ms": deadline_ms})
+    pvr.check(r == {"deadline-ms": deadline_ms, "bus-reset": False, "functions": 1},
+              "pvrecover-reset %s returned %r" % (device, r))
+
+
+def check_reset_event(ev, device, answered, deadline_hit):
+    r = ev["data"]
+    pvr.check(r == {"recovery": "pvr0", "device": device, "bus-reset": False,
+                    "functions": 1, "answered": answered,
+                    "deadline-hit": deadline_hit, "wait-ms": r["wait-ms"],
+                    "success": True}, "PVRECOVER_RESET %r" % r)
+    return r["wait-ms"]
+
+
+def cooperative_nvme(g, trace, data):
+    before = nvme_resets(trace)
+    mark = len(g.qmp.events)
+    plan(g, "nvme0", DEADLINE_MS)
+    i_prep, prep = g.qmp.wait_event("PVRECOVER_ACK", 60, mark, device="nvme0",
+                                    notice="prepare-reset")
+    i_reset, reset = g.qmp.wait_event("PVRECOVER_RESET", 60, mark, device="nvme0")
+    i_done, done = g.qmp.wait_event("PVRECOVER_ACK", 60, mark, device="nvme0",
+                                    notice="reset-done")
+    p, d = prep["data"], done["data"]
+    pvr.check((p["status"], p["method"]) == ("prepared", "reset-hooks"),
+              "prepare-reset answered %r" % p)
+    waited = check_reset_event(reset, "nvme0", 1, False)
+    pvr.check(waited < DEADLINE_MS, "reset waited %d ms" % waited)
+    pvr.check((d["status"], d["method"]) == ("recovered", "reset-hooks"),
+              "reset-done answered %r" % d)
+    pvr.check(i_prep < i_reset < i_done, "events out of order")
+    # One reset of the nvme, between the answer and the report.
+    resets = nvme_resets(trace)[len(before):]
+    pvr.check(len(resets) == 1, "nvme reset %d times" % len(resets))
+    pvr.check(event_time(prep) <= resets[0] <= event_time(reset),
+              "nvme reset at %.6f, prepared answered at %.6f, reported at %.6f"
+              % (resets[0], event_time(prep), event_time(reset)))
+    pvr.check(steps(g, p["seq"])[:1] == ["reset_prepare"],
+              "prepare-reset steps %r" % steps(g, p["seq"]))
+    pvr.check(steps(g, d["seq"])[:1] == ["reset_done"],
+              "reset-done steps %r" % steps(g, d["seq"]))
+    assert_data_and_new_io(g, "/dev/nvme0n1", data)
+
+
+def silent_nvme(g, trace, data):
+    before = nvme_resets(trace)
+    g.qmp.cmd("stop")
+    mark = len(g.qmp.events)
+    plan(g, "nvme0", SILENT_DEADLINE_MS)
+    _, reset = g.qmp.wait_event("PVRECOVER_RESET", 60, mark, device="nvme0")
+    waited = check_reset_event(reset, "nvme0", 0, True)
+    pvr.check(SILENT_DEADLINE_MS <= waited < SILENT_DEADLINE_MS + LATE_MS,
+              "reset after %d ms, deadline %d ms" % (waited, SILENT_DEADLINE_MS))
+    pvr.check(len(nvme_resets(trace)) == len(before) + 1, "nvme not reset once")
+    pvr.check(g.qmp.cmd("query-status")["status"] == "paused", "guest not paused")
+    pvr.check(not any(e["event"].startswith("PVRECOVER_ACK")
+                      for e in g.qmp.events[mark:]), "an answer while paused")
+    g.qmp.cmd("cont")
+    _, ack = g.qmp.wait_event("PVRECOVER_ACK", 60, mark, device="nvme0")
+    a = ack["data"]
+    pvr.check((a["notice"], a["status"], a["method"]) ==
+              ("state-lost", "recovered", "reset-hooks"), "answer %r" % a)
+    assert_data_and_new_io(g, "/dev/nvme0n1", data)
+
+
+def no_callbacks_blk(g, blk_img, data):
+    mark = len(g.qmp.events)
+    plan(g, "blk0", DEADLINE_MS)
+    _, prep = g.qmp.wait_event("PVRECOVER_ACK", 60, mark, device="blk0",
+                               notice="prepare-reset")
+    _, reset = g.qmp.wait_event("PVRECOVER_RESET", 60, mark, device="blk0")
+    _, done = g.qmp.wait_event("PVRECOVER_ACK", 120, mark, device="blk0",
+                               notice="reset-done")
+    p, d = prep["data"], done["data"]
+    pvr.check((p["status"], p["method"]) == ("prepared", "reprobe"),
+              "virtio-blk prepare answered %r" % p)
+    check_reset_event(reset, "blk0", 1, False)
+    pvr.check((d["status"], d["method"]) == ("recovered", "reprobe"),
+              "virtio-blk reset-done answered %r" % d)
+    pvr.check(steps(g, p["seq"])[:1] == ["unbind"], "steps %r" % steps(g, p["seq"]))
+    g.wait_guest("ls /sys/block | grep -q vd")
+    vd = "/dev/" + g.value(BLK, r"DISK=(\w+)")
+    pvr.check(read_digest(g, vd) == data and host_digest(blk_img) == data,
+              "virtio-blk data differs")
+
+
+def run():
+    blk = pvr.blank_disk(NAME, "blk.img")
+    trace = os.path.join(pvr.workdir(NAME), "qemu-trace.log")
+    g, _ = nvme_guest(NAME, extra=[
+        "-D", trace, "-msg", "timestamp=on", "-trace", "pci_nvme_pci_reset",
+        "-device", "pcie-root-port,id=rp2,chassis=2,slot=2",
+        "-drive", "file=%s,if=none,id=drv-blk,format=raw" % blk,
+        "-device", "virtio-blk-pci,drive=drv-blk,id=blk0,serial=pvrblk,"
+                   "disable-legacy=on,bus=rp2"],
+        recovery={"ack-timeout-ms": 60000, "cover": ["nvme0", "blk0"]},
+        modules=("virtio_pci", "nvme", "virtio_blk"))
+    try:
+        nv = write_pattern(g, "/dev/nvme0n1")
+        g.wait_guest("ls /sys/block | grep -q vd")
+        bd = write_pattern(g, "/dev/" + g.value(BLK, r"DISK=(\w+)"))
+
+        cooperative_nvme(g, trace, nv)
+        silent_nvme(g, trace, nv)
+        no_callbacks_blk(g, blk, bd)
+
+        pvr.check(not any(e["event"] == "PVRECOVER_ACK_TIMEOUT" for e in g.qmp.events),
+                  "a notice timed out")
+        g.assert_kernel_healthy()
+    finally:
+        g.close()
