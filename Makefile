@@ -6,7 +6,8 @@
 #                 error under an nvme assigned to a nested guest, recovered
 #                 through vhost-recover.ko (DEMO=single: one guest, QEMU
 #                 resets its nvme; DEMO=nested-qemu: the nested chain with
-#                 QEMU's userspace device)
+#                 QEMU's userspace device; DEMO=planned: a planned reset
+#                 that fans out over two functions of one device)
 #   make bench    protocol and recovery cost, as ratios to a baseline
 #   make lint     checkpatch (kernel and QEMU), W=1 -Werror, sparse
 #
@@ -90,7 +91,8 @@ check: setup qemu
 	@$(MAKE) --no-print-directory unit initramfs
 	@KVER=$(KVER) PVR_INITRD=$(INITRD) $(PYTHON) $(TOP)/tests/run.py $(TESTS)
 
-# DEMO: nested (vhost-recover.ko), single or nested-qemu; see tests/demo.py.
+# DEMO: nested (vhost-recover.ko), planned, single or nested-qemu; see
+# tests/demo.py.
 DEMO ?= nested
 
 demo: setup qemu

@@ -9,6 +9,10 @@ reset reads back identical.  Prints a timeline.
                       (under a minute)
   demo.py nested-qemu the same chain with QEMU's userspace device
                       virtio-pvrecover-pci in L1 instead of the kernel back end
+  demo.py planned     L1 assigns L2 two nvme functions of one device that
+                      has no function-level reset; QMP pvrecover-reset asks
+                      for a planned reset of one: vhost-recover.ko prepares
+                      both, L1's QEMU resets the bus once both answered
   demo.py single      one guest; QEMU resets its emulated nvme (about 10 s)
 """
 
@@ -26,9 +30,9 @@ import pvr  # noqa: E402
 from _common import host_digest, nvme_guest, read_digest, write_pattern  # noqa: E402
 
 NAME = "demo"
-WRITE = r"run (dd if=/tmp/pat of=/dev/nvme0n1 bs=64k seek=0 .*)"
-READ = r"run (dd if=/dev/nvme0n1 bs=64k skip=0 .*)"
-NEW_IO = r"run (dd if=/tmp/pat of=/dev/nvme0n1 bs=64k seek=64 .*)"
+WRITE = r"run (dd if=/tmp/pat of=/dev/nvme\dn1 bs=64k seek=0 .*)"
+READ = r"run (dd if=/dev/nvme\dn1 bs=64k skip=0 .*)"
+NEW_IO = r"run (dd if=/tmp/pat of=/dev/nvme\dn1 bs=64k seek=64 .*)"
 
 # What the timelines show: (regex on a harness log line, label); a label
 # None means the line is a QMP acknowledgment event, shown decoded.  Times
@@ -61,6 +65,18 @@ NESTED = [
     (r"^l2 " + NEW_IO, "L2     new I/O: writes a second pattern at 4 MiB"),
 ]
 NESTED_ZERO = r"^qmp -> .*pcie_aer_inject_error"
+PLANNED = [
+    (r"^l2 " + WRITE, "L2     writes a 1 MiB random pattern to an nvme"),
+    (r"^qmp2 -> .*(\"pvrecover-reset\".*)", "L1     QMP to L2's QEMU: %s"),
+    (r"^l1k .*vhost-recover: ([\w:.]+: .*)", "L1     vhost-recover.ko: %s"),
+    (r"^l2 .*pvrecover: (seq \d+ [\w-]+: .*)", "L2     pvrecover %s"),
+    (r"^l2 .*nvme (nvme\d: .*)", "L2     nvme driver: %s"),
+    (r"^qmp2 event PVRECOVER_ACK (.*)", None),
+    (r"^qmp2 event PVRECOVER_RESET (.*)", "L1     QEMU did the hot reset: %s"),
+    (r"^l2 " + READ, "L2     reads a pattern back (direct I/O, cache dropped)"),
+    (r"^l2 " + NEW_IO, "L2     new I/O: writes a second pattern at 4 MiB"),
+]
+PLANNED_ZERO = r"^qmp2 -> .*\"pvrecover-reset\""
 KTIME = re.compile(r"^l1k \[\s*(\d+\.\d+)\]")
 
 
@@ -154,9 +170,47 @@ def recover_nested(backend):
         n.close()
 
 
+def planned_fanout():
+    print("booting L1 (Debian %s, TCG, IOMMU, vfio, KVM) with a two-function "
+          "nvme device, and L2 (KVM in L1) with both functions ..." % pvr.kver(),
+          flush=True)
+    imgs = [pvr.blank_disk(NAME, "nvme%d.img" % i) for i in range(2)]
+    n = nested.Nested(NAME, imgs[0], nvme2_img=imgs[1])
+    disks = ("/dev/nvme0n1", "/dev/nvme1n1")
+    try:
+        n.boot(backend="vhost", function_reset=False)
+        t_start = n.l0.now()
+        before = [write_pattern(n.l2, d) for d in disks]
+        mark = len(n.qmp2.events)
+        n.plan_reset("hostdev0", 5000)
+        acks = [n.qmp2.wait_event("PVRECOVER_ACK", 60, mark, device=dev,
+                                  notice="reset-done")[1]["data"]
+                for dev in ("hostdev0", "hostdev1")]
+        _, reset = n.qmp2.wait_event("PVRECOVER_RESET", 10, mark)
+        n.wait_module(r"planned reset done, seq %d reset-done queued" % acks[1]["seq"],
+                      30, bdf=nested.NVME2_BDF)
+        after = [read_digest(n.l2, d) for d in disks]
+        new_ok = True
+        for d in disks:
+            new = write_pattern(n.l2, d, offset_kb=4096)
+            new_ok = new_ok and read_digest(n.l2, d, offset_kb=4096) == new
+        ok = (after == before and new_ok and reset["data"]["success"]
+              and all(a["status"] == "recovered" for a in acks))
+        n.l2.assert_kernel_healthy()
+        n.l0.assert_kernel_healthy()
+        r = reset["data"]
+        extra = ["reset: one bus reset reaching %d functions, %d answered prepare-reset, "
+                 "after %d ms%s" % (r["functions"], r["answered"], r["wait-ms"],
+                                    " (deadline hit)" if r["deadline-hit"] else "")]
+        return (n.l0, t_start, n.l0.now(), " ".join(before), " ".join(after),
+                new_ok, ok, extra)
+    finally:
+        n.close()
+
+
 def main():
     args = sys.argv[1:] or ["nested"]
-    if len(args) != 1 or args[0] not in ("nested", "nested-qemu", "single"):
+    if len(args) != 1 or args[0] not in ("nested", "nested-qemu", "single", "planned"):
         print(__doc__.strip(), file=sys.stderr)
         return 2
     scenario = args[0]
@@ -164,6 +218,9 @@ def main():
         if scenario == "single":
             shown, zero, who = SINGLE, SINGLE_ZERO, "host  "
             g, t_start, t_end, before, after, new_ok, ok, extra = recover_single()
+        elif scenario == "planned":
+            shown, zero, who = PLANNED, PLANNED_ZERO, "L1    "
+            g, t_start, t_end, before, after, new_ok, ok, extra = planned_fanout()
         else:
             shown, zero, who = NESTED, NESTED_ZERO, "L1    "
             g, t_start, t_end, before, after, new_ok, ok, extra = recover_nested(
@@ -175,6 +232,9 @@ def main():
     rows = timeline(os.path.join(g.dir, "log.txt"), t_start, shown, zero, who)
     if scenario == "single":
         print("\ntimeline (seconds from the notice; host clock)")
+    elif scenario == "planned":
+        print("\ntimeline (seconds from the QMP command, host clock; in brackets "
+              "L1's kernel clock from its first line shown)")
     else:
         print("\ntimeline (seconds from the injection, host clock; in brackets "
               "L1's kernel clock from its first line shown)")
