@@ -14,8 +14,12 @@ baseline measured in the same run (absolute times under TCG mean little).
   baseline, vhost-recover.ko is given as a ratio to it, for a fatal error
   from the injection to L2's answers to error-detected and to reset-done
   (the userspace device resets vfio-reset-delay-ms after the error; the
-  kernel backend as soon as L1's recovery is over).  PVR_BENCH_NESTED=0
-  skips it.
+  kernel backend as soon as L1's recovery is over);
+- planned resets through vhost-recover.ko (QMP pvrecover-reset to the
+  last reset-done answered, and the prepare phase alone): a bus reset that
+  fans out over two functions of one device, as a ratio to the planned
+  FLR of one function.
+PVR_BENCH_NESTED=0 skips the nested parts.
 """
 
 import os
@@ -78,6 +82,46 @@ def nested_chain(backend):
     return statistics.median(prepared), statistics.median(done)
 
 
+def planned_chain(functions):
+    """Medians, over planned resets of hostdev0, of the time from QMP
+    pvrecover-reset to L2's last answer to reset-done, and of the prepare
+    phase as QEMU reports it (wait-ms), in seconds.  Two functions share
+    one device without a function-level reset: a bus reset reaches both."""
+    imgs = [pvr.blank_disk(NAME, "planned%d.img" % i, size_mb=16)
+            for i in range(functions)]
+    n = nested.Nested("%s-planned%d" % (NAME, functions), imgs[0],
+                      nvme2_img=imgs[1] if functions > 1 else None)
+    total, prepare = [], []
+    try:
+        n.boot(backend="vhost", function_reset=functions == 1)
+        for _ in range(ROUNDS):
+            start = len(n.qmp2.events)
+            t = time.monotonic()
+            n.plan_reset("hostdev0", 5000)
+            for i in range(functions):
+                _, ev = n.qmp2.wait_event("PVRECOVER_ACK", 60, start,
+                                          device="hostdev%d" % i, notice="reset-done")
+                pvr.check(ev["data"]["status"] == "recovered",
+                          "bench planned reset %r" % ev["data"])
+            total.append(time.monotonic() - t)
+            _, ev = n.qmp2.wait_event("PVRECOVER_RESET", 10, start)
+            pvr.check(not ev["data"]["deadline-hit"], "bench: deadline hit")
+            prepare.append(ev["data"]["wait-ms"] / 1e3)
+        n.l0.assert_kernel_healthy()
+    finally:
+        n.close()
+    return statistics.median(total), statistics.median(prepare)
+
+
+def report_planned():
+    one = planned_chain(1)
+    two = planned_chain(2)
+    print("  nested planned reset through vhost-recover.ko (baseline: FLR of one function)")
+    for i, what in enumerate(("to the last reset-done answer", "prepare phase")):
+        print("    %-34s one %8.2f ms  bus, two functions %8.2f ms %6.2fx"
+              % (what, one[i] * 1e3, two[i] * 1e3, two[i] / one[i]))
+
+
 def report_nested():
     user = nested_chain("virtio")
     kern = nested_chain("vhost")
@@ -126,6 +170,7 @@ def main():
           % (together / serial))
     if os.environ.get("PVR_BENCH_NESTED", "1") != "0":
         report_nested()
+        report_planned()
     return 0
 
 

@@ -364,11 +364,6 @@ class Nested:
         self.l0.close()
 
 
-def event_time(ev):
-    """A QMP event's timestamp in seconds."""
-    return ev["timestamp"]["seconds"] + ev["timestamp"]["microseconds"] / 1e6
-
-
 def l2_running(n):
     """L2 runs and was never paused."""
     st = n.qmp2.cmd("query-status")

@@ -38,6 +38,12 @@ def check(cond, what):
         raise TestFailure(what)
 
 
+def event_time(ev):
+    """A QMP event's timestamp in seconds (the wall clock of its QEMU's
+    host, like QEMU's trace timestamps)."""
+    return ev["timestamp"]["seconds"] + ev["timestamp"]["microseconds"] / 1e6
+
+
 def kver():
     """The Debian kernel the tests boot: the one with headers installed."""
     v = os.environ.get("KVER")

@@ -100,11 +100,11 @@ def planned_bus_reset(n):
     pvr.check(n.l0_trace("pci_nvme_pci_reset") == l0_resets + 2,
               "L0's nvme functions were reset %d times, not twice"
               % (n.l0_trace("pci_nvme_pci_reset") - l0_resets))
-    t_preps = max(nested.event_time(n.qmp2.events[idx[(dev, "prepare-reset")]])
+    t_preps = max(pvr.event_time(n.qmp2.events[idx[(dev, "prepare-reset")]])
                   for dev, _, _ in FUNCTIONS)
-    pvr.check(t_preps <= hot[0][0] <= nested.event_time(reset),
+    pvr.check(t_preps <= hot[0][0] <= pvr.event_time(reset),
               "hot reset at %.6f, prepared by %.6f, reported %.6f"
-              % (hot[0][0], t_preps, nested.event_time(reset)))
+              % (hot[0][0], t_preps, pvr.event_time(reset)))
 
 
 def error_fanout(n):

@@ -71,7 +71,7 @@ def run():
         flr = n.l2_qemu_trace("vfio_pci_reset_flr")[flr_mark:]
         pvr.check(len(flr) == 1 and flr[0][1].startswith(nested.NVME_BDF),
                   "FLRs traced by L2's QEMU: %r" % flr)
-        t_prep, t_flr, t_reset = nested.event_time(prep), flr[0][0], nested.event_time(reset)
+        t_prep, t_flr, t_reset = pvr.event_time(prep), flr[0][0], pvr.event_time(reset)
         pvr.check(t_prep <= t_flr <= t_reset,
                   "prepared answered at %.6f, FLR at %.6f, reset reported at %.6f"
                   % (t_prep, t_flr, t_reset))

@@ -37,10 +37,6 @@ def nvme_resets(path):
             r"^\d+@(\d+)\.(\d{6}):pci_nvme_pci_reset ", f.read(), re.M)]
 
 
-def event_time(ev):
-    return ev["timestamp"]["seconds"] + ev["timestamp"]["microseconds"] / 1e6
-
-
 def plan(g, device, deadline_ms):
     r = g.qmp.cmd("pvrecover-reset", device=device, **{"deadline-ms": deadline_ms})
     pvr.check(r == {"deadline-ms": deadline_ms, "bus-reset": False, "functions": 1},
@@ -56,29 +52,38 @@ def check_reset_event(ev, device, answered, deadline_hit):
     return r["wait-ms"]
 
 
-def cooperative_nvme(g, trace, data):
-    before = nvme_resets(trace)
+def cooperative(g, device, method):
+    """A planned reset of `device` that the guest answers: prepared, then
+    the reset, then recovered, all by `method`, in that order.  Returns
+    the events (prepare-reset answer, PVRECOVER_RESET, reset-done answer)."""
     mark = len(g.qmp.events)
-    plan(g, "nvme0", DEADLINE_MS)
-    i_prep, prep = g.qmp.wait_event("PVRECOVER_ACK", 60, mark, device="nvme0",
+    plan(g, device, DEADLINE_MS)
+    i_prep, prep = g.qmp.wait_event("PVRECOVER_ACK", 60, mark, device=device,
                                     notice="prepare-reset")
-    i_reset, reset = g.qmp.wait_event("PVRECOVER_RESET", 60, mark, device="nvme0")
-    i_done, done = g.qmp.wait_event("PVRECOVER_ACK", 60, mark, device="nvme0",
+    i_reset, reset = g.qmp.wait_event("PVRECOVER_RESET", 60, mark, device=device)
+    i_done, done = g.qmp.wait_event("PVRECOVER_ACK", 120, mark, device=device,
                                     notice="reset-done")
     p, d = prep["data"], done["data"]
-    pvr.check((p["status"], p["method"]) == ("prepared", "reset-hooks"),
-              "prepare-reset answered %r" % p)
-    waited = check_reset_event(reset, "nvme0", 1, False)
-    pvr.check(waited < DEADLINE_MS, "reset waited %d ms" % waited)
-    pvr.check((d["status"], d["method"]) == ("recovered", "reset-hooks"),
-              "reset-done answered %r" % d)
-    pvr.check(i_prep < i_reset < i_done, "events out of order")
+    pvr.check((p["status"], p["method"]) == ("prepared", method),
+              "%s: prepare-reset answered %r" % (device, p))
+    waited = check_reset_event(reset, device, 1, False)
+    pvr.check(waited < DEADLINE_MS, "%s: reset waited %d ms" % (device, waited))
+    pvr.check((d["status"], d["method"]) == ("recovered", method),
+              "%s: reset-done answered %r" % (device, d))
+    pvr.check(i_prep < i_reset < i_done, "%s: events out of order" % device)
+    return prep, reset, done
+
+
+def cooperative_nvme(g, trace, data):
+    before = nvme_resets(trace)
+    prep, reset, done = cooperative(g, "nvme0", "reset-hooks")
+    p, d = prep["data"], done["data"]
     # One reset of the nvme, between the answer and the report.
     resets = nvme_resets(trace)[len(before):]
     pvr.check(len(resets) == 1, "nvme reset %d times" % len(resets))
-    pvr.check(event_time(prep) <= resets[0] <= event_time(reset),
+    pvr.check(pvr.event_time(prep) <= resets[0] <= pvr.event_time(reset),
               "nvme reset at %.6f, prepared answered at %.6f, reported at %.6f"
-              % (resets[0], event_time(prep), event_time(reset)))
+              % (resets[0], pvr.event_time(prep), pvr.event_time(reset)))
     pvr.check(steps(g, p["seq"])[:1] == ["reset_prepare"],
               "prepare-reset steps %r" % steps(g, p["seq"]))
     pvr.check(steps(g, d["seq"])[:1] == ["reset_done"],
@@ -108,19 +113,8 @@ def silent_nvme(g, trace, data):
 
 
 def no_callbacks_blk(g, blk_img, data):
-    mark = len(g.qmp.events)
-    plan(g, "blk0", DEADLINE_MS)
-    _, prep = g.qmp.wait_event("PVRECOVER_ACK", 60, mark, device="blk0",
-                               notice="prepare-reset")
-    _, reset = g.qmp.wait_event("PVRECOVER_RESET", 60, mark, device="blk0")
-    _, done = g.qmp.wait_event("PVRECOVER_ACK", 120, mark, device="blk0",
-                               notice="reset-done")
-    p, d = prep["data"], done["data"]
-    pvr.check((p["status"], p["method"]) == ("prepared", "reprobe"),
-              "virtio-blk prepare answered %r" % p)
-    check_reset_event(reset, "blk0", 1, False)
-    pvr.check((d["status"], d["method"]) == ("recovered", "reprobe"),
-              "virtio-blk reset-done answered %r" % d)
+    prep, _, done = cooperative(g, "blk0", "reprobe")
+    p = prep["data"]
     pvr.check(steps(g, p["seq"])[:1] == ["unbind"], "steps %r" % steps(g, p["seq"]))
     g.wait_guest("ls /sys/block | grep -q vd")
     vd = "/dev/" + g.value(BLK, r"DISK=(\w+)")
