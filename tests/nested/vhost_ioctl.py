@@ -5,7 +5,10 @@ errno the uapi header promises; error signals become queued, coalesced,
 timed-out notices without any guest; planned resets are due at once
 without the feature, at the deadline with it, and end as the owner reports
 (or fails to); closing the file with a function attached, a notice queued
-and a planned reset due is clean, and the module unloads after."""
+and a planned reset due is clean, and the module unloads after.  L1 has
+two functions of one nvme device (one VFIO group): a bus reset of either
+reaches both, a function-level reset one, and a plan whose named function
+is detached is abandoned, the other told reset-done all the same."""
 
 import re
 
@@ -16,13 +19,13 @@ NAME = "nested/vhost-ioctl"
 
 
 def run():
-    img = pvr.blank_disk(NAME, "nvme.img", size_mb=16)
-    n = nested.Nested(NAME, img)
+    imgs = [pvr.blank_disk(NAME, "nvme%d.img" % i, size_mb=16) for i in range(2)]
+    n = nested.Nested(NAME, imgs[0], nvme2_img=imgs[1])
     try:
         n.boot_l1()
         n.l1.run("modprobe vhost_recover")
-        out = n.l1.run("vhost_ioctl %s" % nested.NVME_BDF, timeout=120,
-                       check_rc=False)
+        out = n.l1.run("vhost_ioctl %s %s" % (nested.NVME_BDF, nested.NVME2_BDF),
+                       timeout=120, check_rc=False)
         bad = [l for l in out.splitlines() if l.startswith("not ok")]
         pvr.check(not bad, "failed cases: %s" % "; ".join(bad))
         cases = len(re.findall(r"^ok ", out, re.M))
@@ -54,8 +57,19 @@ def run():
             pos = n.l0.wait_console(r"vhost-recover: %s: %s" %
                                     (re.escape(nested.NVME_BDF), line),
                                     10, pos).end()
-        n.l0.wait_console(r"vhost-recover: %s: planned reset ended: detached" %
-                          re.escape(nested.NVME_BDF), 10, pos)
+        pos = n.l0.wait_console(r"vhost-recover: %s: planned reset ended: detached" %
+                                re.escape(nested.NVME_BDF), 10, pos).end()
+        # The fan-out: both functions prepared, then the abandoned plan.
+        for bdf, line in (
+                (nested.NVME2_BDF, r"planned reset of 2 function\(s\), deadline 50 ms"),
+                (nested.NVME_BDF, r"planned reset, seq \d+ prepare-reset queued"),
+                (nested.NVME_BDF, r"planned reset of 2 function\(s\), deadline 60000 ms"),
+                (nested.NVME_BDF, r"planned reset ended: detached"),
+                (nested.NVME2_BDF, r"planned reset abandoned, seq \d+ reset-done queued "
+                                   r"\(merged into state-lost\)"),
+                (nested.NVME2_BDF, r"planned reset of 1 function\(s\), deadline 50 ms")):
+            pos = n.l0.wait_console(r"vhost-recover: %s: %s" % (re.escape(bdf), line),
+                                    10, pos).end()
         n.l0.wait_console(r"vhost-recover: %s: detached" %
                           re.escape(nested.NVME_BDF), 10)
         n.l1.run("rmmod vhost_recover")

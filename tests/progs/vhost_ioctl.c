@@ -3,14 +3,19 @@
  * The ioctl interface of /dev/vhost-recover, run inside a guest that is a
  * host (L1) with a function bound to vfio-pci.
  *
- * Usage: vhost_ioctl BDF   (the vfio-pci function, e.g. 0000:01:00.0)
+ * Usage: vhost_ioctl BDF [SIBLING]   (the vfio-pci function, e.g.
+ * 0000:01:00.0, and optionally another function of the same device, in
+ * the same VFIO group, for the fan-out of bus resets)
  *
  * Prints "ok NAME" or "not ok NAME: why" per case, then "done N failed".
  * Good requests work, bad ones get the errno vhost_recover.h promises, and
  * errors signalled on the eventfd become notices that are queued,
  * coalesced and timed out without a guest.  Planned resets without a guest:
  * due at once if the feature is not negotiated, else at the deadline; the
- * end of each as the owner reports it, or fails to.
+ * end of each as the owner reports it, or fails to.  With a sibling: a bus
+ * reset reaches both, a function-level one only the one named, and a plan
+ * whose named function is detached is abandoned, its other members told
+ * RESET_DONE all the same.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -338,6 +343,124 @@ static void planned_resets(int fd, int evfd, __u32 cookie)
 	result("plan-left-due-due", ok, "record %ld%ld", ok, 0);
 }
 
+static int parse_bdf(const char *bdf, unsigned int *seg, unsigned int *bus,
+		     unsigned int *devfn)
+{
+	unsigned int dev, fn;
+
+	if (sscanf(bdf, "%x:%x:%x.%x", seg, bus, &dev, &fn) != 4)
+		return 0;
+	*devfn = dev << 3 | fn;
+	return 1;
+}
+
+/* Attach @bdf of @group to @fd as @cookie, with an eventfd of its own. */
+static void attach_as(const char *name, int fd, int group, const char *bdf,
+		      __u32 cookie)
+{
+	unsigned int seg, bus, devfn;
+	struct vhost_recover_attach a;
+
+	if (!parse_bdf(bdf, &seg, &bus, &devfn)) {
+		result(name, 0, "bad BDF%ld%ld", 0, 0);
+		return;
+	}
+	a = attach_arg(group, eventfd(0, EFD_CLOEXEC), seg, bus, devfn);
+	a.cookie = cookie;
+	expect(name, fd, VHOST_RECOVER_ATTACH, &a, 0);
+}
+
+/*
+ * Fan-out over two functions of one device, @bdf and @sibling, both in
+ * VFIO group @group (a group opens once), on a file of their own, with no
+ * guest: every notice stays queued.
+ */
+static void fanout(int group, const char *bdf, const char *sibling)
+{
+	struct vhost_recover_reset_done d;
+	struct vhost_recover_stats s0, s;
+	struct vhost_recover_event ev;
+	struct vhost_recover_reset r;
+	int fd, evfd, ok;
+	__u64 features;
+	__u32 u32;
+
+	fd = open("/dev/vhost-recover", O_RDWR);
+	evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	result("fanout-open", fd >= 0 && evfd >= 0, "errno %ld%ld", errno, 0);
+	if (fd < 0 || evfd < 0)
+		return;
+	expect("fanout-set-owner", fd, VHOST_SET_OWNER, NULL, 0);
+	features = 1ULL << VIRTIO_F_VERSION_1 |
+		   1ULL << VIRTIO_PVRECOVER_F_PLANNED_RESET;
+	expect("fanout-set-features", fd, VHOST_SET_FEATURES, &features, 0);
+	u32 = 600000;
+	expect("fanout-ack-timeout", fd, VHOST_RECOVER_SET_ACK_TIMEOUT, &u32, 0);
+	expect("fanout-event-fd", fd, VHOST_RECOVER_SET_EVENT_FD, &evfd, 0);
+	attach_as("fanout-attach", fd, group, bdf, 1);
+	attach_as("fanout-attach-sibling", fd, group, sibling, 2);
+
+	/* A function-level reset reaches the function named only. */
+	r = (struct vhost_recover_reset){ .cookie = 1, .deadline_ms = 50 };
+	expect("fanout-plan-function", fd, VHOST_RECOVER_PLAN_RESET, &r, 0);
+	result("fanout-plan-function-count", r.count == 1, "count %ld%ld",
+	       r.count, 0);
+	ok = wait_reset(fd, evfd, 5000, &ev);
+	result("fanout-plan-function-due", ok && ev.method == 1,
+	       "record %ld functions %ld", ok, ok ? ev.method : 0);
+	d = (struct vhost_recover_reset_done){ .cookie = 1 };
+	expect("fanout-reset-done-function", fd, VHOST_RECOVER_RESET_DONE, &d,
+	       0);
+
+	/* A bus reset of either reaches both; each is sent PREPARE_RESET. */
+	s0 = stats(fd);
+	r = (struct vhost_recover_reset){ .cookie = 2, .deadline_ms = 50,
+		.flags = VHOST_RECOVER_RESET_BUS };
+	expect("fanout-plan-bus", fd, VHOST_RECOVER_PLAN_RESET, &r, 0);
+	s = stats(fd);
+	result("fanout-plan-bus-both", r.count == 2 &&
+	       s.notices_queued == s0.notices_queued + 2,
+	       "count %ld queued %ld", r.count,
+	       (long)(s.notices_queued - s0.notices_queued));
+	r = (struct vhost_recover_reset){ .cookie = 1 };
+	expect("fanout-member-busy", fd, VHOST_RECOVER_PLAN_RESET, &r, EBUSY);
+	ok = wait_reset(fd, evfd, 5000, &ev);
+	result("fanout-plan-bus-due", ok && ev.cookie == 2 && ev.method == 2 &&
+	       ev.status == 0 && (ev.flags & VHOST_RECOVER_EV_DEADLINE),
+	       "record %ld functions %ld", ok, ok ? ev.method : 0);
+	s0 = stats(fd);
+	d = (struct vhost_recover_reset_done){ .cookie = 2 };
+	expect("fanout-reset-done-bus", fd, VHOST_RECOVER_RESET_DONE, &d, 0);
+	s = stats(fd);
+	result("fanout-reset-done-both", s.notices_coalesced ==
+	       s0.notices_coalesced + 2, "coalesced %ld%ld",
+	       (long)(s.notices_coalesced - s0.notices_coalesced), 0);
+
+	/*
+	 * The function named is detached before the reset: the plan is
+	 * abandoned, and the sibling, which may be quiesced, is told
+	 * RESET_DONE (merged with its queued PREPARE_RESET) and is free.
+	 */
+	r = (struct vhost_recover_reset){ .cookie = 1, .deadline_ms = 60000,
+		.flags = VHOST_RECOVER_RESET_BUS };
+	expect("fanout-plan-abandoned", fd, VHOST_RECOVER_PLAN_RESET, &r, 0);
+	s0 = stats(fd);
+	u32 = 1;
+	expect("fanout-detach-named", fd, VHOST_RECOVER_DETACH, &u32, 0);
+	s = stats(fd);
+	result("fanout-abandoned-reset-done", s.notices_coalesced ==
+	       s0.notices_coalesced + 1 && s.resets_planned == s0.resets_planned,
+	       "coalesced %ld planned %ld",
+	       (long)(s.notices_coalesced - s0.notices_coalesced),
+	       (long)(s.resets_planned - s0.resets_planned));
+	r = (struct vhost_recover_reset){ .cookie = 2, .deadline_ms = 50,
+		.flags = VHOST_RECOVER_RESET_BUS };
+	expect("fanout-sibling-free", fd, VHOST_RECOVER_PLAN_RESET, &r, 0);
+	result("fanout-sibling-alone", r.count == 1, "count %ld%ld", r.count, 0);
+	close(fd);
+	close(evfd);
+}
+
 int main(int argc, char **argv)
 {
 	struct vhost_recover_event ev[8];
@@ -349,8 +472,9 @@ int main(int argc, char **argv)
 	int fd, group, efd, evfd, i;
 	uint64_t one = 1;
 
-	if (argc != 2 || sscanf(argv[1], "%x:%x:%x.%x", &seg, &bus, &dev, &fn) != 4) {
-		fprintf(stderr, "usage: vhost_ioctl SEGMENT:BUS:DEV.FN\n");
+	if (argc < 2 || argc > 3 ||
+	    sscanf(argv[1], "%x:%x:%x.%x", &seg, &bus, &dev, &fn) != 4) {
+		fprintf(stderr, "usage: vhost_ioctl SEGMENT:BUS:DEV.FN [SIBLING]\n");
 		return 2;
 	}
 	devfn = dev << 3 | fn;
@@ -474,6 +598,8 @@ int main(int argc, char **argv)
 		perror("write");
 	wait_stat(fd, STAT(notices_queued), s.notices_queued + 1);
 	close(fd);
+	if (argc == 3)
+		fanout(group, argv[1], argv[2]);
 	printf("done %d failed\n", failed);
 	return failed != 0;
 }
