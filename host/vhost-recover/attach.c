@@ -79,25 +79,19 @@ static void vrec_error_work(struct work_struct *work)
 	struct vrec_fn *fn = container_of(work, struct vrec_fn, error_work);
 	unsigned long bits = xchg(&fn->error_bits, 0);
 	struct vhost_recover *vrec = fn->vrec;
-	const char *name = pci_name(fn->pdev);
-	u32 seq;
 
 	spin_lock(&vrec->lock);
 	vrec->stats.errors += hweight_long(bits);
 	spin_unlock(&vrec->lock);
 
 	/* The eventfd is the owner's too: it can flood us, so rate limit. */
-	if (bits & BIT(VREC_ERR_NONFATAL)) {
-		seq = vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED, 0,
-					NULL);
-		pr_info_ratelimited("%s: non-fatal error, seq %u error-detected queued\n",
-				    name, seq);
-	}
+	if (bits & BIT(VREC_ERR_NONFATAL))
+		vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED, 0,
+				  "non-fatal error", &fn->error_rs);
 	if (bits & BIT(VREC_ERR_FATAL)) {
-		seq = vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED,
-					VIRTIO_PVRECOVER_NF_FATAL, NULL);
-		pr_info_ratelimited("%s: fatal error, seq %u error-detected queued\n",
-				    name, seq);
+		vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED,
+				  VIRTIO_PVRECOVER_NF_FATAL, "fatal error",
+				  &fn->error_rs);
 		/*
 		 * A second error during recovery restarts the clock.  If the
 		 * watch is just finishing, queueing it again makes it look
@@ -110,12 +104,9 @@ static void vrec_error_work(struct work_struct *work)
 				   msecs_to_jiffies(VREC_WATCH_MS));
 	}
 	/* A running watch sees perm_failure itself and says so once. */
-	if ((bits & BIT(VREC_ERR_FAILED)) && !READ_ONCE(fn->watching)) {
-		seq = vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_PERM_FAILURE, 0,
-					NULL);
-		pr_info_ratelimited("%s: host recovery failed, seq %u perm-failure queued\n",
-				    name, seq);
-	}
+	if ((bits & BIT(VREC_ERR_FAILED)) && !READ_ONCE(fn->watching))
+		vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_PERM_FAILURE, 0,
+				  "host recovery failed", &fn->error_rs);
 }
 
 /* Queue RESET_DONE or PERM_FAILURE for the end of a host recovery. */
@@ -123,8 +114,7 @@ static void vrec_recovery_end(struct vrec_fn *fn, u16 type,
 			      const char *outcome, unsigned int ms)
 {
 	struct vhost_recover *vrec = fn->vrec;
-	u16 carried;
-	u32 seq;
+	char what[48];
 
 	spin_lock(&vrec->lock);
 	if (type == VIRTIO_PVRECOVER_N_RESET_DONE)
@@ -132,11 +122,11 @@ static void vrec_recovery_end(struct vrec_fn *fn, u16 type,
 	else
 		vrec->stats.host_failures++;
 	spin_unlock(&vrec->lock);
-	seq = vrec_queue_notice(fn, type, 0, &carried);
-	/* A guest that took no buffers gets one state-lost for both. */
-	pr_info("%s: host recovery %s in %u ms, seq %u %s queued%s\n",
-		pci_name(fn->pdev), outcome, ms, seq, vrec_notice_name(type),
-		carried != type ? " (merged into state-lost)" : "");
+	/* Once per recovery: not rate limited.  A guest that took no buffers
+	 * gets one state-lost for both halves, and the line says so.
+	 */
+	snprintf(what, sizeof(what), "host recovery %s in %u ms", outcome, ms);
+	vrec_queue_notice(fn, type, 0, what, NULL);
 }
 
 /*
@@ -297,6 +287,8 @@ int vrec_attach(struct vhost_recover *vrec, const struct vhost_recover_attach *a
 	memcpy(fn->addr.path, a->guest.path, sizeof(fn->addr.path));
 	INIT_LIST_HEAD(&fn->pending);
 	INIT_WORK(&fn->error_work, vrec_error_work);
+	ratelimit_state_init(&fn->error_rs, DEFAULT_RATELIMIT_INTERVAL,
+			     DEFAULT_RATELIMIT_BURST);
 	INIT_DELAYED_WORK(&fn->watch, vrec_watch_work);
 	init_waitqueue_func_entry(&fn->wait, vrec_error_wakeup);
 	init_poll_funcptr(&fn->pt, vrec_error_ptable);

@@ -134,8 +134,8 @@ static struct vrec_notice *vrec_coalesce(struct vrec_fn *fn, u16 type,
 
 /* Both of vrec_queue_notice() and vrec_queue_plan(); see there. */
 static u32 vrec_queue(struct vrec_fn *fn, u16 type, u16 flags,
-		      u32 deadline_ms, u16 *carried_as, u32 *seqp,
-		      const char *what)
+		      u32 deadline_ms, u32 *seqp, const char *what,
+		      struct ratelimit_state *rs)
 {
 	struct vhost_recover *vrec = fn->vrec;
 	struct vrec_notice *n, *merged;
@@ -185,37 +185,39 @@ static u32 vrec_queue(struct vrec_fn *fn, u16 type, u16 flags,
 out:
 	if (seqp)
 		*seqp = seq;
-	if (what)
+	/* A dropped notice was logged above, rate limited. */
+	if (seq && (!rs || __ratelimit(rs)))
 		pr_info("%s: %s, seq %u %s queued%s\n", pci_name(fn->pdev), what,
 			seq, vrec_notice_name(type),
 			carried != type ? " (merged into state-lost)" : "");
 	spin_unlock(&vrec->lock);
 	kfree(n);
-	if (carried_as)
-		*carried_as = carried;
 	if (seq)
 		vhost_work_queue(&vrec->dev, &vrec->send_work);
 	return seq;
 }
 
 /**
- * vrec_queue_notice - queue a notice about an attached function
+ * vrec_queue_notice - queue a notice about an attached function, and say so
  * @fn: the function
  * @type: VIRTIO_PVRECOVER_N_*, not PREPARE_RESET
  * @flags: VIRTIO_PVRECOVER_NF_*
- * @carried_as: if not NULL, receives the type of the notice that carries
- *	it: @type, or VIRTIO_PVRECOVER_N_STATE_LOST if it was merged into one.
+ * @what: the log line's start: "<BDF>: @what, seq S <type> queued" follows,
+ *	with " (merged into state-lost)" if it was merged into one
+ * @rs: if not NULL, limits the rate of those lines
  *
  * Process context.  The notice goes to the guest as soon as the worker
- * finds a noticeq buffer.
+ * finds a noticeq buffer.  The line is logged with @fn->vrec->lock held:
+ * the notice's "sent" line, and its answer, both taken under that lock,
+ * cannot overtake it.
  *
  * Return: the sequence number that carries it (that of the notice it was
  * merged into, if coalesced), or 0 if the function's queue was full.
  */
 u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags,
-		      u16 *carried_as)
+		      const char *what, struct ratelimit_state *rs)
 {
-	return vrec_queue(fn, type, flags, 0, carried_as, NULL, NULL);
+	return vrec_queue(fn, type, flags, 0, NULL, what, rs);
 }
 
 /**
@@ -224,8 +226,8 @@ u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags,
  * @type: VIRTIO_PVRECOVER_N_*
  * @deadline_ms: PREPARE_RESET: the deadline it announces; else zero
  * @seqp: if not NULL, receives the sequence number that carries it
- * @what: the log line's start: "<BDF>: @what, seq S <type> queued" follows,
- *	with " (merged into state-lost)" if it was merged into one
+ * @what: as for vrec_queue_notice(); never rate limited, as only the owner's
+ *	planned resets make these lines
  *
  * Process context.  The sequence number is stored, and the line logged,
  * with @fn->vrec->lock held: the notice's "sent" line and its answer, both
@@ -236,7 +238,7 @@ u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags,
 u32 vrec_queue_plan(struct vrec_fn *fn, u16 type, u32 deadline_ms, u32 *seqp,
 		    const char *what)
 {
-	return vrec_queue(fn, type, 0, deadline_ms, NULL, seqp, what);
+	return vrec_queue(fn, type, 0, deadline_ms, seqp, what, NULL);
 }
 
 /* The oldest pending notice of the function that was served longest ago. */

@@ -10,6 +10,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/ratelimit.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -84,6 +85,8 @@ struct vrec_plan;
  * @pt: used once, to add @wait.
  * @error_bits: VREC_ERR_* seen by the wakeup, taken by @error_work.
  * @error_work: turns error signals into notices.
+ * @error_rs: limits the rate of its log lines: the owner can signal the
+ *	eventfd as often as it likes.
  * @watch: polls the host's own recovery of @pdev.
  * @watch_start: when @watch started (jiffies).
  * @watching: @watch is between an error and the end of recovery.
@@ -104,6 +107,7 @@ struct vrec_fn {
 	poll_table pt;
 	unsigned long error_bits;
 	struct work_struct error_work;
+	struct ratelimit_state error_rs;
 	struct delayed_work watch;
 	unsigned long watch_start;
 	bool watching;
@@ -175,7 +179,7 @@ struct vhost_recover {
 /* queue.c */
 void vrec_queue_init(struct vhost_recover *vrec);
 u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags,
-		      u16 *carried_as);
+		      const char *what, struct ratelimit_state *rs);
 u32 vrec_queue_plan(struct vrec_fn *fn, u16 type, u32 deadline_ms, u32 *seqp,
 		    const char *what);
 void vrec_event(struct vhost_recover *vrec, const struct vrec_notice *n,
