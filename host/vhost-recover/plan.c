@@ -13,16 +13,22 @@
  * reset is the owner's, since vfio-pci must fence the owner's mappings of
  * the function around it.
  *
+ * The deadline is an hrtimer: the spec promises the reset never comes
+ * later than the deadline, and a timer-wheel timeout may fire up to an
+ * eighth of its length late.  The timer only queues the work that makes
+ * the plan due; the owner's time to report is a plain delayed work.
+ *
  * Locking: a plan becomes due under vrec->lock, from the ack path in the
- * vhost worker (which must not sleep), from its work at the deadline, or
- * when a member leaves.  All else, and everything that sleeps (queueing
- * notices, ending a plan), runs under vrec->plan_mutex, which also keeps
- * the members from being freed.  An ended plan stays on vrec->plans until
- * a reaper, which never runs in the plan's own work, cancels that work
- * synchronously and frees it.
+ * vhost worker (which must not sleep), from its deadline work, or when a
+ * member leaves.  All else, and everything that sleeps (queueing notices,
+ * ending a plan), runs under vrec->plan_mutex, which also keeps the
+ * members from being freed.  An ended plan stays on vrec->plans until a
+ * reaper, which never runs in the plan's own works, cancels its timer and
+ * works synchronously and frees it.
  */
 #define pr_fmt(fmt) "vhost-recover: " fmt
 
+#include <linux/hrtimer.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/slab.h>
@@ -57,9 +63,9 @@ struct vrec_member {
  * @deadline_ms: the deadline announced.
  * @owner_ms: how long the owner has for the reset once it is due.
  * @start: when it was planned.
- * @due_at: when it became due (jiffies).
- * @work: at the deadline makes it due; after that, ends it if the owner
- *	did not report in time.
+ * @deadline: fires at the deadline and queues @deadline_work.
+ * @deadline_work: makes the plan due, unless it is already.
+ * @work: once due, ends the plan if the owner did not report in time.
  * @nanswered: members that answered their PREPARE_RESET.
  * @count: members; zero once ended.
  * @members: the requested function first, while the plan lasts.
@@ -75,7 +81,8 @@ struct vrec_plan {
 	u32 deadline_ms;
 	unsigned int owner_ms;
 	ktime_t start;
-	unsigned long due_at;
+	struct hrtimer deadline;
+	struct work_struct deadline_work;
 	struct delayed_work work;
 	unsigned int nanswered;
 	unsigned int count;
@@ -110,8 +117,9 @@ static void vrec_plan_due(struct vhost_recover *vrec, struct vrec_plan *plan,
 	u16 flags = VHOST_RECOVER_EV_RESET;
 
 	lockdep_assert_held(&vrec->lock);
+	/* Answered in time: the deadline has nothing left to do. */
+	hrtimer_try_to_cancel(&plan->deadline);
 	plan->state = VREC_PLAN_DUE;
-	plan->due_at = jiffies;
 	plan->owner_ms = vrec_recovery_timeout();
 	vrec->stats.resets_planned++;
 	if (deadline) {
@@ -184,13 +192,45 @@ static void vrec_plan_reap(struct vhost_recover *vrec)
 	mutex_unlock(&vrec->plan_mutex);
 
 	list_for_each_entry_safe(plan, tmp, &ended, node) {
-		/* A run waiting for plan_mutex finds it ended: a no-op. */
+		/*
+		 * The timer queues the deadline work, which may queue the
+		 * owner's, so in that order.  A run waiting for plan_mutex
+		 * finds the plan ended: a no-op.
+		 */
+		hrtimer_cancel(&plan->deadline);
+		cancel_work_sync(&plan->deadline_work);
 		cancel_delayed_work_sync(&plan->work);
 		kfree(plan);
 	}
 }
 
-/* The deadline, then the owner's time to report the reset. */
+/* Hard interrupt context: only queue the work that takes the locks. */
+static enum hrtimer_restart vrec_plan_deadline(struct hrtimer *timer)
+{
+	struct vrec_plan *plan = container_of(timer, struct vrec_plan,
+					      deadline);
+
+	queue_work(system_highpri_wq, &plan->deadline_work);
+	return HRTIMER_NORESTART;
+}
+
+/* The deadline passed: due now if the answers have not made it so. */
+static void vrec_plan_deadline_work(struct work_struct *work)
+{
+	struct vrec_plan *plan = container_of(work, struct vrec_plan,
+					      deadline_work);
+	struct vhost_recover *vrec = plan->vrec;
+
+	/* A deadline before the notices are queued waits for them. */
+	mutex_lock(&vrec->plan_mutex);
+	spin_lock(&vrec->lock);
+	if (plan->state == VREC_PLAN_WAITING)
+		vrec_plan_due(vrec, plan, true);
+	spin_unlock(&vrec->lock);
+	mutex_unlock(&vrec->plan_mutex);
+}
+
+/* The owner's time to report the reset it was told to do is up. */
 static void vrec_plan_work(struct work_struct *work)
 {
 	struct vrec_plan *plan = container_of(to_delayed_work(work),
@@ -200,16 +240,7 @@ static void vrec_plan_work(struct work_struct *work)
 
 	mutex_lock(&vrec->plan_mutex);
 	spin_lock(&vrec->lock);
-	if (plan->state == VREC_PLAN_WAITING) {
-		vrec_plan_due(vrec, plan, true);
-	} else if (plan->state == VREC_PLAN_DUE &&
-		   time_after_eq(jiffies, plan->due_at +
-				 msecs_to_jiffies(plan->owner_ms))) {
-		/*
-		 * Checked because a deadline run that lost the race with the
-		 * last answer finds the plan due, with the owner's time only
-		 * started; the work is queued again for that.
-		 */
+	if (plan->state == VREC_PLAN_DUE) {
 		plan->state = VREC_PLAN_ENDED;
 		owner_late = true;
 	}
@@ -297,6 +328,9 @@ int vrec_plan_reset(struct vhost_recover *vrec, struct vhost_recover_reset *r)
 	plan->vrec = vrec;
 	plan->deadline_ms = r->deadline_ms ?: VHOST_RECOVER_DEADLINE_DEFAULT_MS;
 	plan->prepare = vrec_negotiated(vrec);
+	hrtimer_init(&plan->deadline, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	plan->deadline.function = vrec_plan_deadline;
+	INIT_WORK(&plan->deadline_work, vrec_plan_deadline_work);
 	INIT_DELAYED_WORK(&plan->work, vrec_plan_work);
 
 	vrec_plan_reap(vrec);
@@ -317,8 +351,9 @@ int vrec_plan_reset(struct vhost_recover *vrec, struct vhost_recover_reset *r)
 		 * waits for plan_mutex.
 		 */
 		if (plan->prepare)
-			queue_delayed_work(system_wq, &plan->work,
-					   msecs_to_jiffies(plan->deadline_ms));
+			hrtimer_start(&plan->deadline,
+				      ms_to_ktime(plan->deadline_ms),
+				      HRTIMER_MODE_REL);
 		else
 			vrec_plan_due(vrec, plan, false);
 	}
