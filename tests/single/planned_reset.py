@@ -115,8 +115,11 @@ def silent_nvme(g, trace, data):
 
 def no_callbacks_blk(g, blk_img, data):
     prep, _, done = cooperative(g, "blk0", "reprobe")
-    p = prep["data"]
+    p, d = prep["data"], done["data"]
     pvr.check(steps(g, p["seq"])[:1] == ["unbind"], "steps %r" % steps(g, p["seq"]))
+    # Unbound before the reset, so only probed again after it.
+    pvr.check("probe" in steps(g, d["seq"]) and "unbind" not in steps(g, d["seq"]),
+              "reset-done steps %r" % steps(g, d["seq"]))
     g.wait_guest("ls /sys/block | grep -q vd")
     vd = "/dev/" + g.value(BLK, r"DISK=(\w+)")
     pvr.check(read_digest(g, vd) == data and host_digest(blk_img) == data,
