@@ -37,6 +37,15 @@ NVME2_BDF = "0000:01:00.1"
 HOST_KO = os.path.join(pvr.TOP, "host", "vhost-recover", "vhost-recover.ko")
 # The recovery devices, by back end.
 RECOVERY_DRIVERS = {"virtio": "virtio-pvrecover-pci", "vhost": "vhost-recover-pci"}
+# L0's emulated nvme stands in for a physical one, so it offers what
+# physical controllers offer: no Doorbell Buffer Config (NVMe base spec:
+# "intended for emulated controllers", which physical ones do not support).
+# With the doorbell buffer, a Debian 6.1 guest driver stalls after any
+# controller reset that has a request requeued (pvrecover's or its own
+# timeout reset alike): it unquiesces its queues before configuring the
+# buffer again, and submissions made in between only reach the shadow
+# doorbell (see tests/nested/io_in_flight.py).
+L0_NVME_PROPS = "dbcs=off"
 # Errors pcie_aer_inject_error knows, by the severity the root port's AER
 # capability gives them by default (PCIe base spec, uncorrectable error
 # severity register): L1 logs "Uncorrected (Fatal)" or "Uncorrected
@@ -94,7 +103,7 @@ class Nested:
         with l0_trace()), e.g. pci_nvme_pci_reset: the emulated nvme was
         really reset."""
         self.bdfs = [NVME_BDF] + ([NVME2_BDF] if nvme2_img else [])
-        nvme = "nvme,serial=pvr-nested,drive=nv0,id=nvme0,bus=rp1"
+        nvme = "nvme,serial=pvr-nested,drive=nv0,id=nvme0,bus=rp1,%s" % L0_NVME_PROPS
         if nvme2_img:
             nvme += ",addr=0.0,multifunction=on"
         devices = [
@@ -114,7 +123,7 @@ class Nested:
         if nvme2_img:
             devices += ["-drive", "file=%s,if=none,id=nv1,format=raw" % nvme2_img,
                         "-device", "nvme,serial=pvr-nested2,drive=nv1,id=nvme1,"
-                                   "bus=rp1,addr=0.1"]
+                                   "bus=rp1,addr=0.1,%s" % L0_NVME_PROPS]
         self.l0 = pvr.Guest(name, devices, modules=L1_MODULES, pvrecover=False,
                             mem=3072, machine="q35,kernel-irqchip=split",
                             accel="tcg,thread=multi", cpu="max",
@@ -141,7 +150,7 @@ class Nested:
         for bdf in self.bdfs:
             if not function_reset:
                 self.l1.run("echo > /sys/bus/pci/devices/%s/reset_method" % bdf)
-            # vfio-pci takes the nvme; L1 has no nvme driver to race it.
+            # vfio-pci takes the nvme; L1 loads no nvme driver to race it.
             self.l1.run("echo vfio-pci > /sys/bus/pci/devices/%s/driver_override && "
                         "echo %s > /sys/bus/pci/drivers_probe" % (bdf, bdf))
             self.l1.wait_guest("[ -e /sys/bus/pci/drivers/vfio-pci/%s ]" % bdf)
