@@ -29,17 +29,19 @@ HOST_KO := $(HOST)/vhost-recover.ko
 TEST_KMOD := $(TOP)/tests/kmod
 INITRD := $(B)/guest/initramfs.cpio.gz
 # A guest that is itself a host (L1): vfio, KVM, vhost and vhost-recover.ko,
-# the patched QEMU, and the L2 kernel and initramfs.
+# the patched QEMU, and the L2 kernel and initramfs; nvme (not loaded at
+# boot) for the tests that compare with L1's own recovery.
 INITRD_L1 := $(B)/guest/initramfs-l1.cpio.gz
-L1_MODULES := vfio vfio_iommu_type1 vfio_pci kvm_amd vhost vhost_iotlb
+L1_MODULES := vfio vfio_iommu_type1 vfio_pci kvm_amd vhost vhost_iotlb nvme
 UAPI := $(TOP)/include/uapi
 
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
 	-I$(UAPI) -I$(TOP)/tests/unit -I$(GUEST)
 UNIT_BINS := $(B)/unit/test_notice $(B)/unit/fuzz_notice
-# Test programs that run inside L1 (static: L1's image has no libc).
-PROGS := $(B)/progs/vhost_ioctl
+# Test programs that run inside the guests (static: the images have no
+# libc): the vhost ioctl test in L1, a writer that keeps a disk busy.
+PROGS := $(B)/progs/vhost_ioctl $(B)/progs/io_writer
 
 .PHONY: all modules test-modules setup qemu initramfs unit check demo bench lint clean
 
@@ -64,9 +66,11 @@ initramfs: modules test-modules $(PROGS)
 	@mkdir -p $(dir $(INITRD))
 	$(TOP)/tests/harness/mkinitramfs.sh \
 		-f $(TEST_KMOD)/pvr_badguest.ko:/lib/modules/$(KVER)/extra/pvr_badguest.ko \
+		-b $(B)/progs/io_writer \
 		$(KVER) $(GUEST_KO) $(INITRD)
 	$(TOP)/tests/harness/mkinitramfs.sh -m "$(L1_MODULES)" -k $(HOST_KO) \
 		-b $(B)/qemu/qemu-system-x86_64 -b $(B)/progs/vhost_ioctl \
+		-b $(B)/progs/io_writer \
 		-f /boot/vmlinuz-$(KVER):/l2/vmlinuz -f $(INITRD):/l2/initramfs.cpio.gz \
 		-f /usr/share/seabios/bios-256k.bin:/usr/share/qemu/bios-256k.bin \
 		-f /usr/share/qemu/linuxboot_dma.bin:/usr/share/qemu/linuxboot_dma.bin \

@@ -21,6 +21,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(HERE, "harness"))
 sys.path.insert(0, os.path.join(HERE, "single"))
+# A nested test may run another's steps with other parameters.
+sys.path.insert(0, os.path.join(HERE, "nested"))
 
 import pvr  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Pieces shared by the single-level tests."""
+"""Pieces shared by the single-level tests (and the nested ones)."""
 
 import hashlib
 import re
@@ -117,3 +117,50 @@ def recovery_uevents(g, until, timeout=30):
             pvr.check(parts[1] == "change", "recovery uevent %r" % line)
             events.append((parts[2], parts[3], parts[4]))
     return events
+
+
+# A request the nvme driver timed out: the stall a recovery must not leave.
+NVME_TIMEOUT = re.compile(r"nvme\d+: I/O \d+ (?:\(.*\) )?QID \d+ timeout")
+
+
+class Writer:
+    """tests/progs/io_writer.c running in a guest's background on a region
+    of its own: `jobs` O_DIRECT writers (1: one synchronous writer, more:
+    that many requests outstanding), each on `blocks` 4 KiB blocks from
+    `region_mb` MiB on.  Start it, cause the recovery, then finish()."""
+
+    def __init__(self, g, dev, name, jobs, region_mb, blocks=256, after=200):
+        self.g, self.name, self.after = g, name, after
+        self.out = "/tmp/%s.out" % name
+        self.mark = "/tmp/%s.mark" % name
+        g.run("(io_writer -j %d -b %d -o %d -k %d -m %s %s >%s 2>&1 </dev/null &)"
+              % (jobs, blocks, region_mb * 1024, after, self.mark, dev, self.out))
+        # Every writer has written: requests are in flight from now on.
+        g.wait_guest("grep -q 'io_writer: running' %s" % self.out, 60)
+
+    def finish(self, log):
+        """Once the recovery is over: let each writer write `after` more
+        blocks, wait for the report and check it: no write failed, every
+        block reads back as last written.  Returns the longest time one
+        write took, in ms."""
+        self.g.run("touch %s" % self.mark)
+        self.g.wait_guest("grep -q 'io_writer: done' %s" % self.out, 120)
+        out = self.g.run("cat %s" % self.out)
+        log("%s: %s" % (self.name, out))
+        m = re.search(r"io_writer: done writes (\d+) errors (\d+) bad (\d+) "
+                      r"max_stall_ms (\d+)", out)
+        pvr.check(m is not None, "%s reported %r" % (self.name, out))
+        pvr.check(m.group(2) == "0", "%s: writes failed: %r" % (self.name, out))
+        pvr.check(m.group(3) == "0", "%s: blocks read back wrong: %r" % (self.name, out))
+        after = [int(a) for a in re.findall(r"after_mark (\d+)", out)]
+        pvr.check(after and all(a == self.after for a in after),
+                  "%s: writes after recovery %r, want %d each"
+                  % (self.name, after, self.after))
+        return int(m.group(4))
+
+
+def assert_no_io_timeout(con, start, what):
+    """The nvme driver timed no request out since `start` on `con`."""
+    m = NVME_TIMEOUT.search(con.console, start)
+    pvr.check(m is None, "%s: the nvme driver timed a request out: %r"
+              % (what, con.console[m.start():m.start() + 200] if m else ""))
