@@ -16,20 +16,23 @@ def recovery_device(**props):
     return ["-device", json.dumps(d)]
 
 
-def nvme(name, bus_slot=1, ident="nvme0"):
+def nvme(name, bus_slot=1, ident="nvme0", props=""):
+    """An emulated nvme behind a root port of its own; `props` are more
+    properties of the nvme (",dbcs=off": no doorbell buffer, as a physical
+    controller; see spec 4.4)."""
     img = pvr.blank_disk(name, "%s.img" % ident)
     return img, ["-device", "pcie-root-port,id=rp%d,chassis=%d,slot=%d"
                  % (bus_slot, bus_slot, bus_slot),
                  "-drive", "file=%s,if=none,id=drv-%s,format=raw" % (img, ident),
-                 "-device", "nvme,serial=pvr-%s,drive=drv-%s,id=%s,bus=rp%d"
-                 % (ident, ident, ident, bus_slot)]
+                 "-device", "nvme,serial=pvr-%s,drive=drv-%s,id=%s,bus=rp%d%s"
+                 % (ident, ident, ident, bus_slot, props)]
 
 
-def nvme_guest(name, extra=(), recovery=None, **guest_args):
+def nvme_guest(name, extra=(), recovery=None, nvme_props="", **guest_args):
     """Boot a guest with the recovery device (properties `recovery`) and
     an nvme behind a root port, and wait for its disk.  Returns (guest,
     disk image path); the caller closes the guest."""
-    img, disk = nvme(name)
+    img, disk = nvme(name, props=nvme_props)
     guest_args.setdefault("modules", ("virtio_pci", "nvme"))
     g = pvr.Guest(name, recovery_device(**(recovery or {})) + disk + list(extra),
                   **guest_args)
