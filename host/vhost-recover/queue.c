@@ -611,11 +611,28 @@ static void vrec_timeout_work(struct work_struct *work)
 	spin_unlock(&vrec->lock);
 }
 
+/* Forget one notice of a detached function; the owner hears of it. */
+static void vrec_drop(struct vhost_recover *vrec, struct vrec_notice *n)
+{
+	list_del(&n->node);
+	if (!n->timed_out) {
+		vrec_event(vrec, n, 0, 0, VHOST_RECOVER_EV_DROPPED, 0);
+		pr_info_ratelimited("%s: seq %u dropped, function detached\n",
+				    n->host, n->seq);
+	}
+	kfree(n);
+}
+
 /**
- * vrec_drop_pending - forget the queued notices of a function being detached
+ * vrec_drop_pending - forget the notices of a function being detached
  * @fn: the function
  *
- * The caller holds noticeq's mutex, so the send loop is not using them.
+ * Queued notices are never sent, and notices sent but not answered are no
+ * longer matched to answers: the function may be gone, and whatever the
+ * guest finds at its address later is not what they are about.  Each is
+ * reported to the owner as a VHOST_RECOVER_EV_DROPPED record with its
+ * seq; notices already reported as timed out go silently.  The caller
+ * holds noticeq's mutex, so the send loop is not using them.
  */
 void vrec_drop_pending(struct vrec_fn *fn)
 {
@@ -624,11 +641,22 @@ void vrec_drop_pending(struct vrec_fn *fn)
 
 	spin_lock(&vrec->lock);
 	list_for_each_entry_safe(n, tmp, &fn->pending, node) {
-		list_del(&n->node);
 		vrec->npending--;
-		kfree(n);
+		vrec_drop(vrec, n);
 	}
 	fn->npending = 0;
+	list_for_each_entry_safe(n, tmp, &vrec->sent, node) {
+		if (n->cookie == fn->cookie) {
+			vrec->nsent--;
+			vrec_drop(vrec, n);
+		}
+	}
+	list_for_each_entry_safe(n, tmp, &vrec->late, node) {
+		if (n->cookie == fn->cookie) {
+			vrec->nlate--;
+			vrec_drop(vrec, n);
+		}
+	}
 	spin_unlock(&vrec->lock);
 }
 

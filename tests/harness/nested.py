@@ -64,6 +64,7 @@ NONFATAL_ERROR = "POISON_TLP"
 #   host recovery finished late in N ms, seq N reset-done queued
 #   seq N timed out
 #   detached                                   (" during host recovery")
+#   seq N dropped, function detached           (queued or sent, unanswered)
 #   planned reset of N function(s), deadline N ms       (the function named)
 #   planned reset, seq N prepare-reset queued           (each function reached)
 #   seq N prepare-reset answered (N of N)

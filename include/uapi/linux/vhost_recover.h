@@ -83,7 +83,7 @@ struct vhost_recover_attach {
 #define VHOST_RECOVER_EV_TIMEOUT	0x1
 /* The acknowledgment came after the notice had timed out. */
 #define VHOST_RECOVER_EV_LATE		0x2
-/* The notice could not be queued: the function's queue was full. */
+/* Dropped: refused on a full queue (@seq 0), or its function detached. */
 #define VHOST_RECOVER_EV_DROPPED	0x4
 /* Not about a notice: the planned reset of @cookie is due; reset now. */
 #define VHOST_RECOVER_EV_RESET		0x8
@@ -95,7 +95,7 @@ struct vhost_recover_attach {
 /**
  * struct vhost_recover_event - what became of one notice
  * @cookie: the function, as given to VHOST_RECOVER_ATTACH.
- * @seq: the notice's sequence number (zero for a dropped notice).
+ * @seq: the notice's sequence number (zero if refused on a full queue).
  * @notice: its type, VIRTIO_PVRECOVER_N_*.
  * @status: the guest's answer, VIRTIO_PVRECOVER_S_*, or zero.
  * @method: how the guest recovered, VIRTIO_PVRECOVER_M_*.
