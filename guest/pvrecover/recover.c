@@ -14,12 +14,24 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/kobject.h>
+#include <linux/moduleparam.h>
 #include <linux/pm_runtime.h>
 #include <linux/slab.h>
 
 #include "pvrecover.h"
+
+/*
+ * For tests only: widen the window between resolving a notice's address
+ * and looking up the function's context, so that a test can remove the
+ * function in it.
+ */
+static unsigned int test_dispatch_delay_ms;
+module_param(test_dispatch_delay_ms, uint, 0644);
+MODULE_PARM_DESC(test_dispatch_delay_ms,
+		 "for tests only: sleep this long in dispatch once a notice's function is found (default 0)");
 
 /*
  * One line per recovery step on the PCI function, grepped by the
@@ -660,6 +672,7 @@ void pvr_dispatch(struct pvr_dev *pv, const struct pvr_notice *n,
 	struct pci_dev *pdev;
 	struct pvr_ctx *ctx;
 	bool queued = false;
+	unsigned int delay;
 
 	pdev = pvr_resolve(n);
 	if (!pdev) {
@@ -681,6 +694,12 @@ void pvr_dispatch(struct pvr_dev *pv, const struct pvr_notice *n,
 			     VIRTIO_PVRECOVER_M_NONE, pvr_elapsed_us(start));
 		pci_dev_put(pdev);
 		return;
+	}
+
+	delay = READ_ONCE(test_dispatch_delay_ms);
+	if (delay) {
+		pvr_log(pdev, &q, "dispatch delayed %u ms (test)", delay);
+		msleep(delay);
 	}
 
 	mutex_lock(&pv->ctx_lock);
@@ -830,6 +849,9 @@ void pvr_recover_exit(struct pvr_dev *pv)
 			dev_warn(&ctx->pdev->dev,
 				 "pvrecover: left %s at unload\n",
 				 pvr_state_name(ctx->state));
+		if (!ctx->removed && !device_is_registered(&ctx->pdev->dev))
+			dev_warn(&ctx->pdev->dev,
+				 "pvrecover: context of a removed function held until unload\n");
 		pvr_ctx_free(ctx);
 	}
 	mutex_unlock(&pv->ctx_lock);
