@@ -76,14 +76,18 @@ struct pvr_dev;
  * @pv: the pvrecover device.
  * @pdev: the function; a reference is held while the context lives.
  * @work: processes @queue; runs on pvr_dev.wq, one at a time per context.
- * @lock: protects @queue, @head, @count, @scheduled, @want_snapshot and
- *	@removed.
+ * @lock: protects @queue, @head, @count, @scheduled, @want_snapshot,
+ *	@removed and @gone.
  * @queue: ring of notices not yet processed.
  * @head: index of the oldest entry of @queue.
  * @count: number of entries in @queue.
  * @scheduled: @work is queued or running.
  * @want_snapshot: @work should snapshot config space first.
- * @removed: the function was removed from the system.
+ * @removed: the function is being or was removed from the system
+ *	(BUS_NOTIFY_DEL_DEVICE): notices about it are answered UNKNOWN_DEVICE
+ *	and none is queued any more.
+ * @gone: the function is off the bus (BUS_NOTIFY_REMOVED_DEVICE): the
+ *	context is freed once @work is idle.
  * @state: recovery state; only touched by @work.
  * @method: method used at quiesce; only touched by @work.
  * @planned: the quiesce was for a planned reset; only touched by @work.
@@ -92,6 +96,10 @@ struct pvr_dev;
  * @drv: driver bound at quiesce, compared (never dereferenced) at REINIT
  *	so that a driver bound meanwhile is not called back; only touched
  *	by @work.
+ * @perm_ours: pvrecover itself set the channel state to perm_failure
+ *	(PERM_FAILURE), so a later RESET_DONE may set it back; a perm_failure
+ *	set by the PCI core (a disconnected function) is never set back.
+ *	Only touched by @work.
  * @pm_held: a runtime PM reference is held on @pdev: from the start of an
  *	action until the device is back to IDLE or OFFLINE, as the AER core
  *	does for the length of a recovery; only touched by @work.
@@ -109,12 +117,14 @@ struct pvr_ctx {
 	bool scheduled;
 	bool want_snapshot;
 	bool removed;
+	bool gone;
 	enum pvr_state state;
 	u16 method;
 	bool planned;
 	bool released;
 	pci_ers_result_t vote;
 	const struct pci_driver *drv;
+	bool perm_ours;
 	bool pm_held;
 	struct pci_saved_state *snap;
 };

@@ -11,6 +11,19 @@
  * notice queue.  Driver callbacks are called under device_lock(), as the
  * PCI core does; device_release_driver() and device_attach() take it
  * themselves and are called without it.
+ *
+ * Removal: a function's removal is seen by the bus notifier twice, at
+ * BUS_NOTIFY_DEL_DEVICE (the removal has begun; the driver is already
+ * unbound) and at BUS_NOTIFY_REMOVED_DEVICE (the function is off the bus's
+ * list, so pvr_resolve() no longer finds it).  From the first the context
+ * is marked removed (it is created for that if there was none: a
+ * tombstone), and every notice about the function is answered
+ * UNKNOWN_DEVICE; from the second it is freed, by the notifier or by its
+ * work once idle.  pvr_dispatch() resolves the address and looks the
+ * context up under ctx_lock, which both notifications take: a function it
+ * finds has not passed the second, so either its context is already
+ * marked removed or the first has not run yet and will mark it.  No
+ * context is thus created for a removed function, nor any left behind.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -151,18 +164,44 @@ static void pvr_snapshot(struct pvr_ctx *ctx)
 }
 
 /*
+ * A function the PCI core marked disconnected (perm_failure: a surprise
+ * removal, or its own recovery gave up) is gone for good, as far as the
+ * guest is concerned; the core never takes that mark back, and neither
+ * does pvrecover.  perm_failure set by pvrecover itself for PERM_FAILURE
+ * (ctx->perm_ours) is not such a mark: a later RESET_DONE takes it back.
+ */
+static bool pvr_disconnected(struct pvr_ctx *ctx)
+{
+	return pci_dev_is_disconnected(ctx->pdev) && !ctx->perm_ours;
+}
+
+/*
  * Restore config space after a reset.  Called with the device lock held.
  * The channel goes back to normal first: config accessors drop writes to
- * a function marked perm_failure (pci_dev_is_disconnected()).
+ * a function marked perm_failure (pci_dev_is_disconnected()).  The
+ * channel state moves as the PCI core's pci_dev_set_io_state() moves it
+ * (frozen to normal; perm_failure is final) except for a perm_failure of
+ * pvrecover's own.  Returns false, restoring nothing, if the PCI core has
+ * marked the function disconnected.
  */
-static void pvr_restore_config(struct pvr_ctx *ctx)
+static bool pvr_restore_config(struct pvr_ctx *ctx)
 {
 	struct pci_dev *pdev = ctx->pdev;
+	pci_channel_state_t old;
 
-	pdev->error_state = pci_channel_io_normal;
+	old = cmpxchg(&pdev->error_state, pci_channel_io_frozen,
+		      pci_channel_io_normal);
+	if (old == pci_channel_io_perm_failure) {
+		if (!ctx->perm_ours)
+			return false;
+		cmpxchg(&pdev->error_state, pci_channel_io_perm_failure,
+			pci_channel_io_normal);
+	}
+	ctx->perm_ours = false;
 	if (!pdev->state_saved && ctx->snap)
 		pci_load_saved_state(pdev, ctx->snap);
 	pci_restore_state(pdev);
+	return true;
 }
 
 static const struct pci_error_handlers *pvr_eh(struct pci_dev *pdev)
@@ -190,7 +229,8 @@ static void pvr_quiesce(struct pvr_ctx *ctx, const struct pvr_queued *q,
 	if (planned)
 		pvr_snapshot(ctx);
 	else
-		pdev->error_state = pci_channel_io_frozen;
+		cmpxchg(&pdev->error_state, pci_channel_io_normal,
+			pci_channel_io_frozen);
 	eh = pvr_eh(pdev);
 	bound = pdev->driver;
 	ctx->drv = pdev->driver;
@@ -274,7 +314,13 @@ static enum pvr_outcome pvr_reinit(struct pvr_ctx *ctx,
 
 	*method = ctx->method;
 	device_lock(&pdev->dev);
-	pvr_restore_config(ctx);
+	if (!pvr_restore_config(ctx)) {
+		/* Disconnected meanwhile: its removal takes the driver away. */
+		device_unlock(&pdev->dev);
+		pvr_log(pdev, q, "disconnected");
+		*method = VIRTIO_PVRECOVER_M_NONE;
+		return PVR_OUT_FAILED;
+	}
 	/* Only the driver that was quiesced gets the matching callbacks. */
 	eh = pdev->driver == ctx->drv ? pvr_eh(pdev) : NULL;
 	switch (ctx->method) {
@@ -403,6 +449,7 @@ static void pvr_offline(struct pvr_ctx *ctx, const struct pvr_queued *q,
 	*method = VIRTIO_PVRECOVER_M_NONE;
 	device_lock(&pdev->dev);
 	pdev->error_state = pci_channel_io_perm_failure;
+	ctx->perm_ours = true;
 	eh = pvr_eh(pdev);
 	if (eh && eh->error_detected) {
 		*method = VIRTIO_PVRECOVER_M_AER;
@@ -473,8 +520,12 @@ static void pvr_handle(struct pvr_ctx *ctx, const struct pvr_queued *q)
 	spin_lock(&ctx->lock);
 	removed = ctx->removed;
 	spin_unlock(&ctx->lock);
-	if (removed) {
-		/* Hot-unplugged since the notice was queued. */
+	if (removed || pvr_disconnected(ctx)) {
+		/*
+		 * Removed since the notice was queued, or marked gone by the
+		 * PCI core (its removal follows): nothing to recover, and
+		 * the function is not touched.
+		 */
 		status = VIRTIO_PVRECOVER_S_UNKNOWN_DEVICE;
 		us = pvr_elapsed_us(q->start);
 		pvr_log_final(pdev, q, status, method, us);
@@ -553,11 +604,24 @@ static void pvr_handle(struct pvr_ctx *ctx, const struct pvr_queued *q)
 	pvr_send_ack(ctx->pv, &q->n, status, method, us);
 }
 
+/*
+ * Called with pv->ctx_lock held and ctx->work neither queued nor running,
+ * or from ctx->work itself as its last act.
+ */
+static void pvr_ctx_free(struct pvr_ctx *ctx)
+{
+	list_del(&ctx->node);
+	pvr_pm_release(ctx);
+	pci_dev_put(ctx->pdev);
+	kfree(ctx->snap);
+	kfree(ctx);
+}
+
 static void pvr_ctx_work(struct work_struct *work)
 {
 	struct pvr_ctx *ctx = container_of(work, struct pvr_ctx, work);
 	struct pvr_queued q;
-	bool snap;
+	bool snap, gone;
 
 	spin_lock(&ctx->lock);
 	snap = ctx->want_snapshot;
@@ -573,7 +637,17 @@ static void pvr_ctx_work(struct work_struct *work)
 		spin_lock(&ctx->lock);
 		if (!ctx->count) {
 			ctx->scheduled = false;
+			gone = ctx->gone;
 			spin_unlock(&ctx->lock);
+			/*
+			 * Off the bus, and the notifier left it to us: nobody
+			 * queues on a removed context, so this is the end.
+			 */
+			if (gone) {
+				mutex_lock(&ctx->pv->ctx_lock);
+				pvr_ctx_free(ctx);
+				mutex_unlock(&ctx->pv->ctx_lock);
+			}
 			return;
 		}
 		q = ctx->queue[ctx->head];
@@ -606,13 +680,14 @@ static struct pvr_ctx *pvr_ctx_find(struct pvr_dev *pv, struct pci_dev *pdev)
 }
 
 /* Find or create the context of @pdev.  Called with pv->ctx_lock held. */
-static struct pvr_ctx *pvr_ctx_get(struct pvr_dev *pv, struct pci_dev *pdev)
+static struct pvr_ctx *pvr_ctx_get(struct pvr_dev *pv, struct pci_dev *pdev,
+				   gfp_t gfp)
 {
 	struct pvr_ctx *ctx = pvr_ctx_find(pv, pdev);
 
 	if (ctx)
 		return ctx;
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	ctx = kzalloc(sizeof(*ctx), gfp);
 	if (!ctx)
 		return NULL;
 	ctx->pv = pv;
@@ -625,31 +700,26 @@ static struct pvr_ctx *pvr_ctx_get(struct pvr_dev *pv, struct pci_dev *pdev)
 	return ctx;
 }
 
-/* Called with pv->ctx_lock held and ctx->work neither queued nor running. */
-static void pvr_ctx_free(struct pvr_ctx *ctx)
+/*
+ * Queue @q on @ctx unless the function is being removed.  Called with
+ * pv->ctx_lock held.  Returns 0 (queued), or the status to answer with.
+ */
+static u16 pvr_ctx_queue(struct pvr_ctx *ctx, const struct pvr_queued *q)
 {
-	list_del(&ctx->node);
-	pvr_pm_release(ctx);
-	pci_dev_put(ctx->pdev);
-	kfree(ctx->snap);
-	kfree(ctx);
-}
+	u16 status = 0;
 
-/* Free contexts of removed functions.  Called with pv->ctx_lock held. */
-static void pvr_ctx_gc(struct pvr_dev *pv)
-{
-	struct pvr_ctx *ctx, *tmp;
-	bool idle;
-
-	list_for_each_entry_safe(ctx, tmp, &pv->ctxs, node) {
-		if (!ctx->removed)
-			continue;
-		spin_lock(&ctx->lock);
-		idle = !ctx->scheduled;
-		spin_unlock(&ctx->lock);
-		if (idle)
-			pvr_ctx_free(ctx);
+	spin_lock(&ctx->lock);
+	if (ctx->removed) {
+		status = VIRTIO_PVRECOVER_S_UNKNOWN_DEVICE;
+	} else if (ctx->count < PVR_CTX_QUEUE_LEN) {
+		ctx->queue[(ctx->head + ctx->count) % PVR_CTX_QUEUE_LEN] = *q;
+		ctx->count++;
+		pvr_ctx_kick(ctx);
+	} else {
+		status = VIRTIO_PVRECOVER_S_BUSY;
 	}
+	spin_unlock(&ctx->lock);
+	return status;
 }
 
 /**
@@ -660,71 +730,63 @@ static void pvr_ctx_gc(struct pvr_dev *pv)
  *
  * Resolves the address and queues the notice on the function's context,
  * whose work carries it out and answers it.  Answers at once when the
- * address names no function (UNKNOWN_DEVICE), names the function carrying
- * pvrecover itself (FAILED: recovering it would mean resetting the channel
- * the notice came on) or when the context's queue is full (BUSY).  Called
- * from the rx work.
+ * address names no function or a function being removed (UNKNOWN_DEVICE),
+ * names the function carrying pvrecover itself (FAILED: recovering it
+ * would mean resetting the channel the notice came on) or when the
+ * context's queue is full (BUSY).  The address is resolved and the context
+ * looked up under ctx_lock, as the bus notifier marks removals (see the
+ * top of this file).  Called from the rx work.
  */
 void pvr_dispatch(struct pvr_dev *pv, const struct pvr_notice *n,
 		  ktime_t start)
 {
 	struct pvr_queued q = { .n = *n, .start = start };
+	u16 status = VIRTIO_PVRECOVER_S_UNKNOWN_DEVICE;
 	struct pci_dev *pdev;
 	struct pvr_ctx *ctx;
-	bool queued = false;
 	unsigned int delay;
 
+	mutex_lock(&pv->ctx_lock);
 	pdev = pvr_resolve(n);
-	if (!pdev) {
-		dev_info_ratelimited(&pv->vdev->dev,
-				     "pvrecover: seq %u %s: unknown-device\n",
-				     n->seq, pvr_notice_name(n->type));
-		pvr_send_ack(pv, n, VIRTIO_PVRECOVER_S_UNKNOWN_DEVICE,
-			     VIRTIO_PVRECOVER_M_NONE, pvr_elapsed_us(start));
-		return;
+	if (pdev && pdev == pv->self) {
+		status = VIRTIO_PVRECOVER_S_FAILED;
+	} else if (pdev) {
+		delay = READ_ONCE(test_dispatch_delay_ms);
+		if (delay) {
+			pvr_log(pdev, &q, "dispatch delayed %u ms (test)", delay);
+			msleep(delay);
+		}
+		ctx = pvr_ctx_get(pv, pdev, GFP_KERNEL);
+		status = ctx ? pvr_ctx_queue(ctx, &q) : VIRTIO_PVRECOVER_S_BUSY;
 	}
+	mutex_unlock(&pv->ctx_lock);
 
-	if (pdev == pv->self) {
+	switch (status) {
+	case 0:
+		break;
+	case VIRTIO_PVRECOVER_S_FAILED:
 		dev_warn_ratelimited(&pdev->dev,
 				     "pvrecover: seq %u %s: refusing to recover the device carrying pvrecover\n",
 				     n->seq, pvr_notice_name(n->type));
 		pvr_log(pdev, &q, "failed (%s)",
 			pvr_method_name(VIRTIO_PVRECOVER_M_NONE));
-		pvr_send_ack(pv, n, VIRTIO_PVRECOVER_S_FAILED,
-			     VIRTIO_PVRECOVER_M_NONE, pvr_elapsed_us(start));
-		pci_dev_put(pdev);
-		return;
+		break;
+	default:
+		if (pdev)
+			dev_info_ratelimited(&pdev->dev,
+					     "pvrecover: seq %u %s: %s\n", n->seq,
+					     pvr_notice_name(n->type),
+					     pvr_status_name(status));
+		else
+			dev_info_ratelimited(&pv->vdev->dev,
+					     "pvrecover: seq %u %s: %s\n", n->seq,
+					     pvr_notice_name(n->type),
+					     pvr_status_name(status));
+		break;
 	}
-
-	delay = READ_ONCE(test_dispatch_delay_ms);
-	if (delay) {
-		pvr_log(pdev, &q, "dispatch delayed %u ms (test)", delay);
-		msleep(delay);
-	}
-
-	mutex_lock(&pv->ctx_lock);
-	pvr_ctx_gc(pv);
-	ctx = pvr_ctx_get(pv, pdev);
-	if (ctx) {
-		spin_lock(&ctx->lock);
-		if (ctx->count < PVR_CTX_QUEUE_LEN) {
-			ctx->queue[(ctx->head + ctx->count) %
-				   PVR_CTX_QUEUE_LEN] = q;
-			ctx->count++;
-			pvr_ctx_kick(ctx);
-			queued = true;
-		}
-		spin_unlock(&ctx->lock);
-	}
-	mutex_unlock(&pv->ctx_lock);
-
-	if (!queued) {
-		dev_info_ratelimited(&pdev->dev, "pvrecover: seq %u %s: %s\n",
-				     n->seq, pvr_notice_name(n->type),
-				     pvr_status_name(VIRTIO_PVRECOVER_S_BUSY));
-		pvr_send_ack(pv, n, VIRTIO_PVRECOVER_S_BUSY,
-			     VIRTIO_PVRECOVER_M_NONE, pvr_elapsed_us(start));
-	}
+	if (status)
+		pvr_send_ack(pv, n, status, VIRTIO_PVRECOVER_M_NONE,
+			     pvr_elapsed_us(start));
 	pci_dev_put(pdev);
 }
 
@@ -743,17 +805,33 @@ static int pvr_bus_notify(struct notifier_block *nb, unsigned long action,
 	case BUS_NOTIFY_BOUND_DRIVER:
 		/* The driver core holds the device lock here. */
 		mutex_lock(&pv->ctx_lock);
-		ctx = pvr_ctx_get(pv, pdev);
+		ctx = pvr_ctx_get(pv, pdev, GFP_KERNEL);
 		if (ctx)
 			pvr_snapshot(ctx);
 		mutex_unlock(&pv->ctx_lock);
 		break;
 	case BUS_NOTIFY_DEL_DEVICE:
+		/*
+		 * Removal has begun; pvr_resolve() still finds the function
+		 * until it is off the bus, so the mark must be there for
+		 * pvr_dispatch() to see: a tombstone if there was no context.
+		 * Small and rare enough not to fail.
+		 */
+		mutex_lock(&pv->ctx_lock);
+		ctx = pvr_ctx_get(pv, pdev, GFP_KERNEL | __GFP_NOFAIL);
+		spin_lock(&ctx->lock);
+		ctx->removed = true;
+		spin_unlock(&ctx->lock);
+		mutex_unlock(&pv->ctx_lock);
+		break;
+	case BUS_NOTIFY_REMOVED_DEVICE:
+		/* Off the bus: the context goes, now or when its work ends. */
 		mutex_lock(&pv->ctx_lock);
 		ctx = pvr_ctx_find(pv, pdev);
 		if (ctx) {
 			spin_lock(&ctx->lock);
 			ctx->removed = true;
+			ctx->gone = true;
 			idle = !ctx->scheduled;
 			spin_unlock(&ctx->lock);
 			if (idle)
@@ -788,19 +866,23 @@ int pvr_recover_init(struct pvr_dev *pv)
 	if (err)
 		return err;
 
+	/*
+	 * Under ctx_lock, as in pvr_dispatch(): a function found here gets
+	 * its BUS_NOTIFY_REMOVED_DEVICE after its context exists.
+	 */
+	mutex_lock(&pv->ctx_lock);
 	for_each_pci_dev(pdev) {
 		if (pdev == pv->self)
 			continue;
-		mutex_lock(&pv->ctx_lock);
-		ctx = pvr_ctx_get(pv, pdev);
+		ctx = pvr_ctx_get(pv, pdev, GFP_KERNEL);
 		if (ctx) {
 			spin_lock(&ctx->lock);
 			ctx->want_snapshot = true;
 			pvr_ctx_kick(ctx);
 			spin_unlock(&ctx->lock);
 		}
-		mutex_unlock(&pv->ctx_lock);
 	}
+	mutex_unlock(&pv->ctx_lock);
 	return 0;
 }
 
