@@ -30,8 +30,12 @@
  */
 #define VHOST_RECOVER_MINOR	243
 
+/*
+ * No VHOST_F_LOG_ALL: the device never logs the guest pages it writes, so
+ * it must not claim it can (the device is not migratable anyway).
+ */
 enum {
-	VHOST_RECOVER_FEATURES = VHOST_FEATURES |
+	VHOST_RECOVER_FEATURES = (VHOST_FEATURES & ~(1ULL << VHOST_F_LOG_ALL)) |
 				 (1ULL << VIRTIO_F_ACCESS_PLATFORM) |
 				 (1ULL << VIRTIO_PVRECOVER_F_PLANNED_RESET),
 };
@@ -171,9 +175,6 @@ static int vrec_set_features(struct vhost_recover *vrec, u64 features)
 		return -EOPNOTSUPP;
 
 	mutex_lock(&vrec->dev.mutex);
-	if ((features & (1ULL << VHOST_F_LOG_ALL)) &&
-	    !vhost_log_access_ok(&vrec->dev))
-		goto err;
 	if ((features & (1ULL << VIRTIO_F_ACCESS_PLATFORM)) &&
 	    vhost_init_device_iotlb(&vrec->dev, true))
 		goto err;
@@ -211,6 +212,21 @@ static int vrec_set_event_fd(struct vhost_recover *vrec, int fd)
 }
 
 /* Ioctls that need the caller to own the device, under its mutex. */
+/*
+ * VHOST_RECOVER_GUEST_RESET: the owner reset the guest.  What was meant for
+ * the old guest goes; the functions stay attached and watched.
+ */
+static int vrec_guest_reset(struct vhost_recover *vrec)
+{
+	unsigned int plans = vrec_plan_forget(vrec);
+	unsigned int notices = vrec_queue_forget(vrec);
+
+	if (plans || notices)
+		pr_info("guest reset: %u notice(s) and %u planned reset(s) forgotten\n",
+			notices, plans);
+	return 0;
+}
+
 static long vrec_owner_ioctl(struct vhost_recover *vrec, unsigned int ioctl,
 			     void __user *argp)
 {
@@ -245,6 +261,8 @@ static long vrec_owner_ioctl(struct vhost_recover *vrec, unsigned int ioctl,
 		if (copy_from_user(&done, argp, sizeof(done)))
 			return -EFAULT;
 		return vrec_plan_done(vrec, &done);
+	case VHOST_RECOVER_GUEST_RESET:
+		return vrec_guest_reset(vrec);
 	}
 	return -ENOIOCTLCMD;
 }
@@ -287,6 +305,7 @@ static long vrec_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 	case VHOST_RECOVER_SET_EVENT_FD:
 	case VHOST_RECOVER_PLAN_RESET:
 	case VHOST_RECOVER_RESET_DONE:
+	case VHOST_RECOVER_GUEST_RESET:
 		mutex_lock(&vrec->dev.mutex);
 		r = vhost_dev_check_owner(&vrec->dev);
 		if (!r)

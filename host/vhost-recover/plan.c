@@ -514,6 +514,41 @@ void vrec_plan_leave(struct vrec_fn *fn)
 	vrec_plan_reap(vrec);
 }
 
+/**
+ * vrec_plan_forget - end every planned reset: the owner reset the guest
+ * @vrec: the file
+ *
+ * Called with the vhost device mutex held.  The guest's reset resets every
+ * function a plan reaches anyway, and the notices the plans sent go with
+ * the old guest: the plans end at once and send nothing.  A later
+ * VHOST_RECOVER_RESET_DONE for one of them gets EINVAL.
+ *
+ * Return: how many plans ended.
+ */
+unsigned int vrec_plan_forget(struct vhost_recover *vrec)
+{
+	struct vrec_plan *plan;
+	unsigned int i, ended = 0;
+
+	mutex_lock(&vrec->plan_mutex);
+	spin_lock(&vrec->lock);
+	list_for_each_entry(plan, &vrec->plans, node) {
+		if (plan->state == VREC_PLAN_ENDED)
+			continue;
+		pr_info("%s: planned reset ended: guest reset\n",
+			vrec_plan_name(plan));
+		plan->state = VREC_PLAN_ENDED;
+		for (i = 0; i < plan->count; i++)
+			plan->members[i].fn->plan = NULL;
+		plan->count = 0;
+		ended++;
+	}
+	spin_unlock(&vrec->lock);
+	mutex_unlock(&vrec->plan_mutex);
+	vrec_plan_reap(vrec);
+	return ended;
+}
+
 void vrec_plan_init(struct vhost_recover *vrec)
 {
 	mutex_init(&vrec->plan_mutex);

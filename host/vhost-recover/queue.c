@@ -669,6 +669,46 @@ static void vrec_free_list(struct list_head *list)
 	INIT_LIST_HEAD(list);
 }
 
+/**
+ * vrec_queue_forget - forget every notice: the owner reset the guest
+ * @vrec: the file
+ *
+ * Called with the vhost device mutex held.  Notices queued and notices
+ * awaiting an answer were meant for the guest that is gone: none may
+ * reach the next one (a stale PERM_FAILURE would unbind its driver), and
+ * an answer from the old one no longer matches.  No record is made: the
+ * owner reset the guest and knows.
+ *
+ * Return: how many notices were queued or awaiting an answer.
+ */
+unsigned int vrec_queue_forget(struct vhost_recover *vrec)
+{
+	struct vhost_virtqueue *vq = &vrec->vqs[VIRTIO_PVRECOVER_VQ_NOTICE];
+	struct vrec_notice *n, *tmp;
+	unsigned int forgotten;
+	struct vrec_fn *fn;
+
+	/* The send loop takes queued notices under noticeq's mutex. */
+	mutex_lock(&vq->mutex);
+	spin_lock(&vrec->lock);
+	forgotten = vrec->npending + vrec->nsent;
+	list_for_each_entry(fn, &vrec->fns, node) {
+		list_for_each_entry_safe(n, tmp, &fn->pending, node) {
+			list_del(&n->node);
+			kfree(n);
+		}
+		fn->npending = 0;
+	}
+	vrec->npending = 0;
+	vrec_free_list(&vrec->sent);
+	vrec->nsent = 0;
+	vrec_free_list(&vrec->late);
+	vrec->nlate = 0;
+	spin_unlock(&vrec->lock);
+	mutex_unlock(&vq->mutex);
+	return forgotten;
+}
+
 void vrec_queue_init(struct vhost_recover *vrec)
 {
 	spin_lock_init(&vrec->lock);

@@ -187,6 +187,7 @@ void vrec_event(struct vhost_recover *vrec, const struct vrec_notice *n,
 void vrec_handle_ack_kick(struct vhost_work *work);
 void vrec_handle_notice_kick(struct vhost_work *work);
 void vrec_drop_pending(struct vrec_fn *fn);
+unsigned int vrec_queue_forget(struct vhost_recover *vrec);
 void vrec_queue_cleanup(struct vhost_recover *vrec);
 int vrec_get_events(struct vhost_recover *vrec,
 		    struct vhost_recover_events __user *argp);
@@ -208,6 +209,7 @@ int vrec_plan_done(struct vhost_recover *vrec,
 		   const struct vhost_recover_reset_done *d);
 void vrec_plan_ack(struct vhost_recover *vrec, const struct vrec_notice *n);
 void vrec_plan_leave(struct vrec_fn *fn);
+unsigned int vrec_plan_forget(struct vhost_recover *vrec);
 void vrec_plan_cleanup(struct vhost_recover *vrec);
 
 #endif /* _VHOST_RECOVER_H */

@@ -65,6 +65,9 @@ NONFATAL_ERROR = "POISON_TLP"
 #   seq N timed out
 #   detached                                   (" during host recovery")
 #   seq N dropped, function detached           (queued or sent, unanswered)
+#   planned reset ended: guest reset          (the owner reset the guest)
+# and, about no function: "vhost-recover: guest reset: N notice(s) and N
+# planned reset(s) forgotten".
 #   planned reset of N function(s), deadline N ms       (the function named)
 #   planned reset, seq N prepare-reset queued           (each function reached)
 #   seq N prepare-reset answered (N of N)

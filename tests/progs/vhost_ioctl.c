@@ -587,6 +587,23 @@ int main(int argc, char **argv)
 	       &evs, 0);
 
 	/*
+	 * The owner reset the guest: a notice queued for the old one is
+	 * forgotten, without a record; the function stays attached.
+	 */
+	s = stats(fd);
+	if (write(efd, &one, sizeof(one)) != sizeof(one))
+		perror("write");
+	wait_stat(fd, STAT(notices_queued), s.notices_queued + 1);
+	expect("guest-reset", fd, VHOST_RECOVER_GUEST_RESET, NULL, 0);
+	s = stats(fd);
+	evs = (struct vhost_recover_events){ .count = 8,
+		.events = (unsigned long)ev };
+	expect("get-events-guest-reset", fd, VHOST_RECOVER_GET_EVENTS, &evs, 0);
+	result("guest-reset-forgets", s.queued == 0 && s.outstanding == 0 &&
+	       evs.count == 0, "queued %ld records %ld", (long)s.queued,
+	       evs.count);
+
+	/*
 	 * A notice still queued when its function is detached is dropped and
 	 * reported with its seq: no function found later at the address may
 	 * receive it.  The one that timed out above goes silently.

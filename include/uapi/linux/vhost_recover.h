@@ -267,5 +267,11 @@ struct vhost_recover_stats {
  */
 #define VHOST_RECOVER_RESET_DONE	_IOW(VHOST_VIRTIO, 0xA8, \
 					     struct vhost_recover_reset_done)
+/* The owner reset the guest (a machine reset, not a driver reload): every
+ * notice queued or awaiting an answer is forgotten, and every planned
+ * reset ends without a notice.  The functions stay attached, and a host
+ * recovery being watched goes on: its end is news to the next guest.
+ */
+#define VHOST_RECOVER_GUEST_RESET	_IO(VHOST_VIRTIO, 0xA9)
 
 #endif /* _UAPI_LINUX_VHOST_RECOVER_H */
