@@ -15,6 +15,7 @@
  */
 #define pr_fmt(fmt) "vhost-recover: " fmt
 
+#include <linux/delay.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/module.h>
@@ -29,6 +30,11 @@ static unsigned int recovery_timeout_ms = 30000;
 module_param(recovery_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(recovery_timeout_ms,
 		 "how long the host's recovery of a function may take before the guest is told it failed; a later end still revives it (default 30000)");
+
+static unsigned int test_watch_hold_ms;
+module_param(test_watch_hold_ms, uint, 0644);
+MODULE_PARM_DESC(test_watch_hold_ms,
+		 "tests only: hold the next end of a host recovery the watch sees until another error of the function is signalled, at most this many ms; then back to 0 (default 0)");
 
 /**
  * vrec_recovery_timeout - the recovery_timeout_ms module parameter
@@ -130,6 +136,36 @@ static void vrec_recovery_end(struct vrec_fn *fn, u16 type,
 }
 
 /*
+ * Tests only (test_watch_hold_ms): widen the window in which an error
+ * lands as the host's recovery of the one before ends.  The end the watch
+ * has just seen is held back until the function's eventfd is signalled
+ * again and that error's work has queued the watch once more (or 50 ms
+ * have passed since the signal), at most test_watch_hold_ms; once.
+ */
+static void vrec_test_hold(struct vrec_fn *fn)
+{
+	unsigned int ms = xchg(&test_watch_hold_ms, 0);
+	unsigned long start = jiffies, signalled = 0;
+
+	if (!ms)
+		return;
+	pr_info("%s: host recovery end held, at most %u ms (test)\n",
+		pci_name(fn->pdev), ms);
+	while (time_before(jiffies, start + msecs_to_jiffies(ms))) {
+		if (delayed_work_pending(&fn->watch))
+			break;
+		if (!signalled && READ_ONCE(fn->error_bits))
+			signalled = jiffies;
+		if (signalled &&
+		    time_after(jiffies, signalled + msecs_to_jiffies(50)))
+			break;
+		msleep(2);
+	}
+	pr_info("%s: host recovery end released after %u ms (test)\n",
+		pci_name(fn->pdev), jiffies_to_msecs(jiffies - start));
+}
+
+/*
  * Poll the host's recovery of the function; see the comment at the top.
  * A recovery that takes longer than recovery_timeout_ms is reported to the
  * guest as a permanent failure, but still watched, slowly: if the host
@@ -158,6 +194,7 @@ static void vrec_watch_work(struct work_struct *work)
 		return;
 	}
 	device_unlock(&fn->pdev->dev);
+	vrec_test_hold(fn);
 
 	WRITE_ONCE(fn->watching, false);
 	WRITE_ONCE(fn->overdue, false);
