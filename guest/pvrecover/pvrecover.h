@@ -100,6 +100,10 @@ struct pvr_dev;
  *	(PERM_FAILURE), so a later RESET_DONE may set it back; a perm_failure
  *	set by the PCI core (a disconnected function) is never set back.
  *	Only touched by @work.
+ * @reset_hidden: the function's reset methods are hidden while it is
+ *	QUIESCED, so that the PCI core refuses to reset it (see recover.c);
+ *	under device_lock(&@pdev->dev), only touched by @work.
+ * @reset_methods: the methods hidden, put back when it leaves QUIESCED.
  * @pm_held: a runtime PM reference is held on @pdev: from the start of an
  *	action until the device is back to IDLE or OFFLINE, as the AER core
  *	does for the length of a recovery; only touched by @work.
@@ -125,6 +129,8 @@ struct pvr_ctx {
 	pci_ers_result_t vote;
 	const struct pci_driver *drv;
 	bool perm_ours;
+	bool reset_hidden;
+	u8 reset_methods[PCI_NUM_RESET_METHODS];
 	bool pm_held;
 	struct pci_saved_state *snap;
 };
@@ -164,6 +170,7 @@ struct pvr_ack_buf {
  *	never the other way round.
  * @ctxs: list of struct pvr_ctx.
  * @nb: PCI bus notifier.
+ * @pm_nb: system sleep notifier: no suspend while a function is quiesced.
  * @cnt: counters, see enum pvr_counter.
  * @last_recovery_us: duration of the last successful recovery.
  */
@@ -187,6 +194,7 @@ struct pvr_dev {
 	struct mutex ctx_lock; /* see above */
 	struct list_head ctxs;
 	struct notifier_block nb;
+	struct notifier_block pm_nb;
 	atomic64_t cnt[PVR_CNT_NR];
 	atomic64_t last_recovery_us;
 };

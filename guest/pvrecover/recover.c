@@ -32,6 +32,8 @@
 #include <linux/kobject.h>
 #include <linux/moduleparam.h>
 #include <linux/pm_runtime.h>
+#include <linux/string.h>
+#include <linux/suspend.h>
 #include <linux/slab.h>
 
 #include "pvrecover.h"
@@ -204,6 +206,56 @@ static bool pvr_restore_config(struct pvr_ctx *ctx)
 	return true;
 }
 
+/*
+ * The quiesced window.  Between quiesce and reinit (state QUIESCED) the
+ * device lock is not held: the host may take any time to send RESET_DONE.
+ * What else may reach the function meanwhile:
+ *
+ * - A reset through the PCI core (sysfs "reset", pci_reset_function()):
+ *   refused.  It would call reset_prepare() again on a driver already
+ *   quiesced, which the error recovery contract never does and drivers do
+ *   not expect: nvme's waits, with the device lock held, for its
+ *   controller to leave the resetting state it is in, so pvrecover's
+ *   reset_done() could never be delivered.  pvrecover cannot intercept the
+ *   reset, but the PCI core refuses with ENOTTY to reset a function that
+ *   has no reset method: the function's reset methods are hidden while
+ *   QUIESCED (as writing "" to reset_method does) and put back when it
+ *   leaves QUIESCED, or at unload.  A reset that had passed the core's
+ *   check before quiesce took the device lock is not stopped; the PCI
+ *   core's own recovery has the same race.
+ * - An unbind (or the function's removal): allowed.  The driver's remove()
+ *   runs after reset_prepare() or error_detected(), as it can after the PCI
+ *   core's; reinit restores the configuration and gives a driver bound
+ *   meanwhile no callbacks meant for the old one (RECOVERED, method NONE).
+ * - A system suspend: refused (see pvr_pm_notify()), for the same reason
+ *   as a reset: a quiesced driver's suspend callback may wait for the
+ *   function forever, nvme's does.
+ */
+static void pvr_hide_reset(struct pvr_ctx *ctx)
+{
+	struct pci_dev *pdev = ctx->pdev;
+
+	if (ctx->reset_hidden)
+		return;
+	memcpy(ctx->reset_methods, pdev->reset_methods,
+	       sizeof(ctx->reset_methods));
+	WRITE_ONCE(pdev->reset_methods[0], 0);
+	ctx->reset_hidden = true;
+}
+
+/* Unless someone chose reset methods meanwhile (sysfs reset_method). */
+static void pvr_unhide_reset(struct pvr_ctx *ctx)
+{
+	struct pci_dev *pdev = ctx->pdev;
+
+	if (!ctx->reset_hidden)
+		return;
+	if (!READ_ONCE(pdev->reset_methods[0]))
+		memcpy(pdev->reset_methods, ctx->reset_methods,
+		       sizeof(pdev->reset_methods));
+	ctx->reset_hidden = false;
+}
+
 static const struct pci_error_handlers *pvr_eh(struct pci_dev *pdev)
 {
 	return pdev->driver ? pdev->driver->err_handler : NULL;
@@ -225,6 +277,8 @@ static void pvr_quiesce(struct pvr_ctx *ctx, const struct pvr_queued *q,
 	ctx->vote = PCI_ERS_RESULT_NONE;
 
 	device_lock(&pdev->dev);
+	/* No reset through the PCI core while quiesced (see above). */
+	pvr_hide_reset(ctx);
 	/* Before a planned reset the device still works: keep its state. */
 	if (planned)
 		pvr_snapshot(ctx);
@@ -429,8 +483,12 @@ static enum pvr_outcome pvr_nonfatal(struct pvr_ctx *ctx,
 	if (out == PVR_OUT_NEED_RESET) {
 		pvr_uevent(pdev, PVR_UEV_BEGIN);
 		out = pvr_nonfatal_reset(ctx, q);
-		if (out == PVR_OUT_NEED_RESET)
+		if (out == PVR_OUT_NEED_RESET) {
+			device_lock(&pdev->dev);
+			pvr_hide_reset(ctx);
+			device_unlock(&pdev->dev);
 			return out;
+		}
 	}
 	if (*method == VIRTIO_PVRECOVER_M_AER)
 		pvr_uevent(pdev, out == PVR_OUT_OK ? PVR_UEV_SUCCESS :
@@ -596,8 +654,14 @@ static void pvr_handle(struct pvr_ctx *ctx, const struct pvr_queued *q)
 		pvr_uevent(pdev, out == PVR_OUT_OK ? PVR_UEV_SUCCESS :
 						     PVR_UEV_FAILED);
 	}
-	if (ctx->state != PVR_STATE_QUIESCED)
+	if (ctx->state != PVR_STATE_QUIESCED) {
+		if (ctx->reset_hidden) {
+			device_lock(&pdev->dev);
+			pvr_unhide_reset(ctx);
+			device_unlock(&pdev->dev);
+		}
 		pvr_pm_release(ctx);
+	}
 
 	us = pvr_elapsed_us(q->start);
 	pvr_log_final(pdev, q, status, method, us);
@@ -845,6 +909,35 @@ static int pvr_bus_notify(struct notifier_block *nb, unsigned long action,
 	return NOTIFY_DONE;
 }
 
+/*
+ * A system suspend while a function is QUIESCED is refused: its driver's
+ * suspend callback would meet a function it was told to leave alone (see
+ * the quiesced window above).  The state is read without the work's
+ * serialisation: a quiesce that starts after this check is not seen.
+ */
+static int pvr_pm_notify(struct notifier_block *nb, unsigned long action,
+			 void *data)
+{
+	struct pvr_dev *pv = container_of(nb, struct pvr_dev, pm_nb);
+	struct pvr_ctx *ctx;
+	int ret = NOTIFY_DONE;
+
+	if (action != PM_SUSPEND_PREPARE && action != PM_HIBERNATION_PREPARE)
+		return NOTIFY_DONE;
+	mutex_lock(&pv->ctx_lock);
+	list_for_each_entry(ctx, &pv->ctxs, node) {
+		if (READ_ONCE(ctx->state) == PVR_STATE_QUIESCED &&
+		    !ctx->removed) {
+			dev_warn(&ctx->pdev->dev,
+				 "pvrecover: quiesced, waiting for reset-done: refusing to suspend\n");
+			ret = notifier_from_errno(-EBUSY);
+			break;
+		}
+	}
+	mutex_unlock(&pv->ctx_lock);
+	return ret;
+}
+
 /**
  * pvr_recover_init() - start watching PCI functions
  * @pv: the pvrecover device.
@@ -865,6 +958,12 @@ int pvr_recover_init(struct pvr_dev *pv)
 	err = bus_register_notifier(&pci_bus_type, &pv->nb);
 	if (err)
 		return err;
+	pv->pm_nb.notifier_call = pvr_pm_notify;
+	err = register_pm_notifier(&pv->pm_nb);
+	if (err) {
+		bus_unregister_notifier(&pci_bus_type, &pv->nb);
+		return err;
+	}
 
 	/*
 	 * Under ctx_lock, as in pvr_dispatch(): a function found here gets
@@ -922,6 +1021,7 @@ void pvr_recover_exit(struct pvr_dev *pv)
 {
 	struct pvr_ctx *ctx, *tmp;
 
+	unregister_pm_notifier(&pv->pm_nb);
 	bus_unregister_notifier(&pci_bus_type, &pv->nb);
 	flush_workqueue(pv->wq);
 
@@ -931,6 +1031,12 @@ void pvr_recover_exit(struct pvr_dev *pv)
 			dev_warn(&ctx->pdev->dev,
 				 "pvrecover: left %s at unload\n",
 				 pvr_state_name(ctx->state));
+		/*
+		 * Without the device lock, which is taken before ctx_lock;
+		 * the PCI core writes reset methods without it too.
+		 */
+		if (!ctx->removed)
+			pvr_unhide_reset(ctx);
 		if (!ctx->removed && !device_is_registered(&ctx->pdev->dev))
 			dev_warn(&ctx->pdev->dev,
 				 "pvrecover: context of a removed function held until unload\n");
