@@ -6,6 +6,8 @@
  * Usage: vhost_ioctl BDF [SIBLING]   (the vfio-pci function, e.g.
  * 0000:01:00.0, and optionally another function of the same device, in
  * the same VFIO group, for the fan-out of bus resets)
+ *        vhost_ioctl --unbind-race BDF | --unplug BDF | --watch-race BDF |
+ *                    --reassign BDF   (one scenario each; see mode_*())
  *
  * Prints "ok NAME" or "not ok NAME: why" per case, then "done N failed".
  * Good requests work, bad ones get the errno vhost_recover.h promises, and
@@ -21,6 +23,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/vfio.h>
 #include <linux/vhost.h>
 #include <linux/vhost_recover.h>
 #include <linux/virtio_pvrecover.h>
@@ -461,6 +465,446 @@ static void fanout(int group, const char *bdf, const char *sibling)
 	close(evfd);
 }
 
+/* A function's VFIO device, opened as a VMM opens it. */
+struct vfio_fds {
+	int container, group, device;
+};
+
+static int vfio_open(const char *bdf, struct vfio_fds *v)
+{
+	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	v->group = group_of(bdf);
+	v->device = -1;
+	if (v->container < 0 || v->group < 0)
+		return 0;
+	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) < 0)
+		return 0;
+	if (ioctl(v->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0 &&
+	    ioctl(v->container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU) < 0)
+		return 0;
+	v->device = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	return v->device >= 0;
+}
+
+static void vfio_close(struct vfio_fds *v)
+{
+	if (v->device >= 0)
+		close(v->device);
+	if (v->group >= 0)
+		close(v->group);
+	if (v->container >= 0)
+		close(v->container);
+	v->device = v->group = v->container = -1;
+}
+
+/* /dev/kmsg, positioned after the records logged so far. */
+static int kmsg_open(void)
+{
+	int k = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (k >= 0)
+		lseek(k, 0, SEEK_END);
+	return k;
+}
+
+/* Wait, at most @ms, for a kernel log record that holds @text. */
+static int kmsg_wait(int k, const char *text, long ms)
+{
+	struct pollfd p = { .fd = k, .events = POLLIN };
+	struct timespec t0;
+	char rec[2048];
+	ssize_t n;
+	long left;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		n = read(k, rec, sizeof(rec) - 1);
+		if (n > 0) {
+			rec[n] = 0;
+			if (strstr(rec, text))
+				return 1;
+			continue;
+		}
+		/* Records overwritten before we read them: go on. */
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			return 0;
+		left = ms - ms_since(&t0);
+		if (left <= 0 || poll(&p, 1, left) < 0)
+			return 0;
+	}
+}
+
+/*
+ * A call that may block, made in a thread of its own so that the program
+ * can say how long it blocked; its return is signalled on a pipe.
+ */
+struct bg {
+	pthread_t thread;
+	int pipe[2];
+	int (*fn)(struct bg *b);
+	int ret, err;
+	int fd;
+	unsigned long req;
+	void *arg;
+	const char *path, *val;
+};
+
+static void *bg_main(void *p)
+{
+	struct bg *b = p;
+
+	b->ret = b->fn(b);
+	b->err = b->ret < 0 ? errno : 0;
+	if (write(b->pipe[1], "x", 1) != 1)
+		b->err = errno;
+	return NULL;
+}
+
+static int bg_start(struct bg *b, int (*fn)(struct bg *b))
+{
+	b->fn = fn;
+	if (pipe(b->pipe) < 0)
+		return 0;
+	return pthread_create(&b->thread, NULL, bg_main, b) == 0;
+}
+
+/* Wait, at most @ms, for the call to return.  1: it returned. */
+static int bg_wait(struct bg *b, long ms)
+{
+	struct pollfd p = { .fd = b->pipe[0], .events = POLLIN };
+
+	if (poll(&p, 1, ms) != 1)
+		return 0;
+	pthread_join(b->thread, NULL);
+	close(b->pipe[0]);
+	close(b->pipe[1]);
+	b->pipe[0] = -1;
+	return 1;
+}
+
+static int bg_ioctl(struct bg *b)
+{
+	return ioctl(b->fd, b->req, b->arg);
+}
+
+/* Write @val to the sysfs file @path. */
+static int bg_write(struct bg *b)
+{
+	size_t len = strlen(b->val);
+	int f = open(b->path, O_WRONLY | O_CLOEXEC), e;
+	ssize_t n;
+
+	if (f < 0)
+		return -1;
+	n = write(f, b->val, len);
+	e = errno;
+	close(f);
+	errno = e;
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/*
+ * Issue 10 item 2: an admin unbinds the function from vfio-pci while the
+ * VMM holds its device file, so vfio-pci's remove waits for the VMM with
+ * the function's device lock held; the VMM then attaches it.  ATTACH must
+ * return at once with EBUSY (it used to sleep on the device lock for
+ * ever: the VMM could never release the device); once the VMM closes its
+ * files the unbind completes.
+ */
+static int mode_unbind_race(const char *bdf, unsigned int seg,
+			    unsigned int bus, unsigned int devfn)
+{
+	struct bg unbind = { .path = "/sys/bus/pci/drivers/vfio-pci/unbind",
+			     .val = bdf };
+	struct vhost_recover_attach a;
+	struct bg att = { 0 };
+	char path[PATH_MAX];
+	struct vfio_fds v;
+	struct timespec t0;
+	int fd, efd, k, ok, returned;
+	__u32 u32;
+	long ms;
+
+	k = kmsg_open();
+	ok = vfio_open(bdf, &v);
+	result("race-vfio-open", ok && k >= 0, "errno %ld%ld", errno, 0);
+	fd = open("/dev/vhost-recover", O_RDWR | O_CLOEXEC);
+	efd = eventfd(0, EFD_CLOEXEC);
+	if (!ok || k < 0 || fd < 0 || efd < 0)
+		return 1;
+	expect("race-set-owner", fd, VHOST_SET_OWNER, NULL, 0);
+	a = attach_arg(v.group, efd, seg, bus, devfn);
+	expect("race-attach-bound", fd, VHOST_RECOVER_ATTACH, &a, 0);
+	u32 = 1;
+	expect("race-detach-bound", fd, VHOST_RECOVER_DETACH, &u32, 0);
+
+	ok = bg_start(&unbind, bg_write) &&
+	     kmsg_wait(k, "blocked until released by user", 30000);
+	result("race-unbind-waits-for-user", ok && !bg_wait(&unbind, 0),
+	       "waiting %ld%ld", ok, 0);
+	printf("unbind waiting\n");
+	fflush(stdout);
+
+	att.fd = fd;
+	att.req = VHOST_RECOVER_ATTACH;
+	att.arg = &a;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	returned = bg_start(&att, bg_ioctl) && bg_wait(&att, 2000);
+	ms = ms_since(&t0);
+	result("race-attach-returns", returned,
+	       "ATTACH still blocked after %ld ms%.0ld", ms, 0);
+	if (returned)
+		result("race-attach-ebusy", att.ret < 0 && att.err == EBUSY,
+		       "ret %ld errno %ld", att.ret, att.err);
+
+	/* The VMM lets go of the function: the unbind completes. */
+	vfio_close(&v);
+	ok = bg_wait(&unbind, 30000);
+	result("race-unbind-completes", ok && unbind.ret == 0,
+	       "returned %ld errno %ld", ok, ok ? unbind.err : 0);
+	if (!returned)
+		result("race-attach-returns-after-unbind", bg_wait(&att, 30000),
+		       "still blocked%ld%ld", 0, 0);
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/vfio-pci/%s", bdf);
+	result("race-unbound", access(path, F_OK) < 0, "still bound%ld%ld", 0,
+	       0);
+	close(fd);
+	close(efd);
+	close(k);
+	return 0;
+}
+
+/*
+ * Issue 10 item 2, the other half: the function is hot-unplugged on the
+ * host while attached.  The removal completes, the module keeps working
+ * (an error signal is still taken, detach works), and nothing blocks.
+ */
+static int mode_unplug(const char *bdf, unsigned int seg, unsigned int bus,
+		       unsigned int devfn)
+{
+	struct vhost_recover_attach a;
+	struct vhost_recover_stats s0;
+	char path[PATH_MAX], dev[PATH_MAX];
+	struct bg rm = { .val = "1" };
+	int fd, group, efd, ok;
+	uint64_t one = 1;
+	__u32 u32;
+
+	snprintf(dev, sizeof(dev), "/sys/bus/pci/devices/%s", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", bdf);
+	rm.path = path;
+	fd = open("/dev/vhost-recover", O_RDWR | O_CLOEXEC);
+	group = group_of(bdf);
+	efd = eventfd(0, EFD_CLOEXEC);
+	result("unplug-open", fd >= 0 && group >= 0 && efd >= 0, "errno %ld%ld",
+	       errno, 0);
+	if (fd < 0 || group < 0 || efd < 0)
+		return 1;
+	expect("unplug-set-owner", fd, VHOST_SET_OWNER, NULL, 0);
+	a = attach_arg(group, efd, seg, bus, devfn);
+	expect("unplug-attach", fd, VHOST_RECOVER_ATTACH, &a, 0);
+
+	ok = bg_start(&rm, bg_write) && bg_wait(&rm, 30000);
+	result("unplug-remove-completes", ok && rm.ret == 0,
+	       "returned %ld errno %ld", ok, ok ? rm.err : 0);
+	result("unplug-gone", access(dev, F_OK) < 0, "still there%ld%ld", 0, 0);
+
+	s0 = stats(fd);
+	if (write(efd, &one, sizeof(one)) != sizeof(one))
+		perror("write");
+	result("unplug-signal-taken", wait_stat(fd, STAT(errors), s0.errors + 1),
+	       "errors %ld%ld", (long)(stats(fd).errors - s0.errors), 0);
+	u32 = 1;
+	expect("unplug-detach", fd, VHOST_RECOVER_DETACH, &u32, 0);
+	close(fd);
+	close(group);
+	close(efd);
+	return 0;
+}
+
+/* Wait, at most @ms, until the stats satisfy @cond. */
+static int wait_stats(int fd, long ms,
+		      int (*cond)(const struct vhost_recover_stats *s),
+		      struct vhost_recover_stats *s)
+{
+	struct timespec ts = { 0, 1000 * 1000 }, t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		*s = stats(fd);
+		if (cond(s))
+			return 1;
+		if (ms_since(&t0) >= ms)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int second_error_first_end(const struct vhost_recover_stats *s)
+{
+	return s->errors >= 2 && s->host_recoveries >= 1;
+}
+
+static int second_end(const struct vhost_recover_stats *s)
+{
+	return s->host_recoveries + s->host_failures >= 2;
+}
+
+/*
+ * Issue 10 item 3: a fatal error lands as the host's recovery of the one
+ * before ends (the test holds that end back with the module parameter
+ * test_watch_hold_ms until the second error is signalled; the harness
+ * injects the errors).  Between the first end and the second, the second
+ * error is being watched: a planned reset must be refused (EBUSY), and
+ * each error gets one end, neither a failure.  The function's real vfio
+ * error eventfd is attached, as QEMU does.  Prints "ready" once attached.
+ */
+static int mode_watch_race(const char *bdf, unsigned int seg, unsigned int bus,
+			   unsigned int devfn)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int)];
+	struct vfio_irq_set *irq = (struct vfio_irq_set *)buf;
+	struct vhost_recover_stats s, s1;
+	struct vhost_recover_attach a;
+	struct vhost_recover_reset r;
+	struct vfio_fds v;
+	int fd, efd, ok, rc, err;
+
+	ok = vfio_open(bdf, &v);
+	result("wr-vfio-open", ok, "errno %ld%ld", errno, 0);
+	efd = eventfd(0, EFD_CLOEXEC);
+	fd = open("/dev/vhost-recover", O_RDWR | O_CLOEXEC);
+	if (!ok || efd < 0 || fd < 0)
+		return 1;
+	memset(buf, 0, sizeof(buf));
+	irq->argsz = sizeof(buf);
+	irq->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	irq->index = VFIO_PCI_ERR_IRQ_INDEX;
+	irq->count = 1;
+	memcpy(irq->data, &efd, sizeof(efd));
+	expect("wr-error-eventfd", v.device, VFIO_DEVICE_SET_IRQS, irq, 0);
+	expect("wr-set-owner", fd, VHOST_SET_OWNER, NULL, 0);
+	a = attach_arg(v.group, efd, seg, bus, devfn);
+	expect("wr-attach", fd, VHOST_RECOVER_ATTACH, &a, 0);
+	printf("ready\n");
+	fflush(stdout);
+
+	ok = wait_stats(fd, 180000, second_error_first_end, &s);
+	result("wr-second-error-and-first-end", ok,
+	       "errors %ld host recoveries %ld", (long)s.errors,
+	       (long)s.host_recoveries);
+	r = (struct vhost_recover_reset){ .cookie = 1 };
+	rc = ioctl(fd, VHOST_RECOVER_PLAN_RESET, &r);
+	err = rc < 0 ? errno : 0;
+	s1 = stats(fd);
+	printf("plan tried with %llu error(s), %llu end(s) reported; %llu after\n",
+	       (unsigned long long)s.errors,
+	       (unsigned long long)s.host_recoveries,
+	       (unsigned long long)s1.host_recoveries);
+	result("wr-plan-refused-while-watching", ok && rc < 0 && err == EBUSY,
+	       "ret %ld errno %ld (a planned reset let through while the "
+	       "host recovers the function)", rc, err);
+	ok = wait_stats(fd, 120000, second_end, &s);
+	result("wr-second-end", ok && s.host_recoveries == 2 &&
+	       s.host_failures == 0, "recoveries %ld failures %ld",
+	       (long)s.host_recoveries, (long)s.host_failures);
+	close(fd);
+	vfio_close(&v);
+	close(efd);
+	return 0;
+}
+
+/*
+ * Issue 10 item 4: the owner attaches the function with its group file
+ * and then closes that file.  The attachment holds the group: another VM
+ * cannot open it (EBUSY, vfio's rule for an open group) and so cannot be
+ * given the function while this file reports its errors.  Detaching, or
+ * closing /dev/vhost-recover, lets go of the group, in either order with
+ * the owner's own close.
+ */
+static int mode_reassign(const char *bdf, unsigned int seg, unsigned int bus,
+			 unsigned int devfn)
+{
+	struct vhost_recover_attach a;
+	int fd, group, other, efd;
+	__u32 u32 = 1;
+
+	fd = open("/dev/vhost-recover", O_RDWR | O_CLOEXEC);
+	efd = eventfd(0, EFD_CLOEXEC);
+	group = group_of(bdf);
+	result("reassign-open", fd >= 0 && efd >= 0 && group >= 0,
+	       "errno %ld%ld", errno, 0);
+	if (fd < 0 || efd < 0 || group < 0)
+		return 1;
+	expect("reassign-set-owner", fd, VHOST_SET_OWNER, NULL, 0);
+
+	/* Attached, then the owner closes its group file. */
+	a = attach_arg(group, efd, seg, bus, devfn);
+	expect("reassign-attach", fd, VHOST_RECOVER_ATTACH, &a, 0);
+	close(group);
+	other = group_of(bdf);
+	result("reassign-other-vm-refused", other < 0 && errno == EBUSY,
+	       "another open of the group: fd %ld errno %ld", other,
+	       other < 0 ? errno : 0);
+	if (other >= 0)
+		close(other);
+	expect("reassign-detach", fd, VHOST_RECOVER_DETACH, &u32, 0);
+	other = group_of(bdf);
+	result("reassign-free-after-detach", other >= 0, "errno %ld%ld", errno,
+	       0);
+	if (other >= 0)
+		close(other);
+
+	/* QEMU's order: detach, then close the group. */
+	group = group_of(bdf);
+	a = attach_arg(group, efd, seg, bus, devfn);
+	expect("reassign-attach-2", fd, VHOST_RECOVER_ATTACH, &a, 0);
+	expect("reassign-detach-2", fd, VHOST_RECOVER_DETACH, &u32, 0);
+	close(group);
+	other = group_of(bdf);
+	result("reassign-free-detach-then-close", other >= 0, "errno %ld%ld",
+	       errno, 0);
+	if (other >= 0)
+		close(other);
+
+	/* The owner goes away: closing /dev/vhost-recover lets go too. */
+	group = group_of(bdf);
+	a = attach_arg(group, efd, seg, bus, devfn);
+	expect("reassign-attach-3", fd, VHOST_RECOVER_ATTACH, &a, 0);
+	close(group);
+	close(fd);
+	other = group_of(bdf);
+	result("reassign-free-after-close", other >= 0, "errno %ld%ld", errno,
+	       0);
+	if (other >= 0)
+		close(other);
+	close(efd);
+	return 0;
+}
+
+static int run_mode(const char *mode, const char *bdf)
+{
+	unsigned int seg, bus, devfn;
+	int rc;
+
+	if (!parse_bdf(bdf, &seg, &bus, &devfn))
+		return 2;
+	if (!strcmp(mode, "--unbind-race"))
+		rc = mode_unbind_race(bdf, seg, bus, devfn);
+	else if (!strcmp(mode, "--unplug"))
+		rc = mode_unplug(bdf, seg, bus, devfn);
+	else if (!strcmp(mode, "--watch-race"))
+		rc = mode_watch_race(bdf, seg, bus, devfn);
+	else if (!strcmp(mode, "--reassign"))
+		rc = mode_reassign(bdf, seg, bus, devfn);
+	else
+		return 2;
+	printf("done %d failed\n", failed);
+	return rc || failed;
+}
+
 int main(int argc, char **argv)
 {
 	struct vhost_recover_event ev[8];
@@ -472,6 +916,12 @@ int main(int argc, char **argv)
 	int fd, group, efd, evfd, i;
 	uint64_t one = 1;
 
+	if (argc == 3 && !strncmp(argv[1], "--", 2)) {
+		i = run_mode(argv[1], argv[2]);
+		if (i == 2)
+			fprintf(stderr, "usage: vhost_ioctl --MODE BDF\n");
+		return i;
+	}
 	if (argc < 2 || argc > 3 ||
 	    sscanf(argv[1], "%x:%x:%x.%x", &seg, &bus, &dev, &fn) != 4) {
 		fprintf(stderr, "usage: vhost_ioctl SEGMENT:BUS:DEV.FN [SIBLING]\n");
