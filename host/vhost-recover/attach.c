@@ -222,14 +222,20 @@ static bool vrec_addr_valid(const struct vhost_recover_pci_addr *g)
  * The caller owns the function through vfio if it holds the VFIO group
  * file the function's vfio device belongs to: the check vfio-pci's own hot
  * reset makes (vfio_file_has_dev()).  The device lock keeps the driver
- * bound while we look at its data.
+ * bound, and so its data valid, while we look at them; but it is only
+ * tried, never waited for.  Its holder may be waiting for our caller: an
+ * unbind of the function from vfio-pci holds it while vfio-pci's remove
+ * waits for the owner to close the device, and the owner is in this
+ * ioctl.  So -EBUSY while the driver core, a reset or the host's error
+ * recovery has the function; the owner may try again.
  */
 static int vrec_check_owner(struct pci_dev *pdev, struct file *group)
 {
 	struct vfio_pci_core_device *core;
 	int ret = -EPERM;
 
-	device_lock(&pdev->dev);
+	if (!device_trylock(&pdev->dev))
+		return -EBUSY;
 	if (pdev->driver &&
 	    pdev->driver->err_handler == &vfio_pci_core_err_handlers) {
 		core = dev_get_drvdata(&pdev->dev);

@@ -239,7 +239,9 @@ struct vhost_recover_stats {
 #define VHOST_RECOVER_SET_ACK_TIMEOUT	_IOW(VHOST_VIRTIO, 0xA1, __u32)
 /* Attach a vfio-pci function.  EBADF: a descriptor is not a VFIO group or
  * an eventfd; ENODEV: no such host function; EPERM: the group does not
- * hold it or it is not bound to vfio-pci; EEXIST: cookie or function
+ * hold it or it is not bound to vfio-pci; EBUSY: the host holds the
+ * function's device lock (its driver is being bound or unbound, or it is
+ * being reset or recovered): try again later; EEXIST: cookie or function
  * already attached; ENOSPC: VHOST_RECOVER_MAX_ATTACH reached; EINVAL: bad
  * guest address, flags or reserved fields.
  */
