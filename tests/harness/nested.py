@@ -34,6 +34,11 @@ L1_MODULES = ("vfio", "vfio_iommu_type1", "vfio_pci", "kvm_amd", "vhost_recover"
 # multi-function device there: one reset domain.
 NVME_BDF = "0000:01:00.0"
 NVME2_BDF = "0000:01:00.1"
+# With Nested(balloon=True): a virtio-balloon-pci behind L0's second root
+# port rp2, assigned to L2 as "balloon0" behind L2's rp2 (the same address
+# in L1 and L2).  tests/kmod/pvr_msix.ko drives it in L2: a function with
+# MSI-X whose interrupt L0's QMP "balloon" command raises.
+BALLOON_BDF = "0000:02:00.0"
 HOST_KO = os.path.join(pvr.TOP, "host", "vhost-recover", "vhost-recover.ko")
 # The recovery devices, by back end.
 RECOVERY_DRIVERS = {"virtio": "virtio-pvrecover-pci", "vhost": "vhost-recover-pci"}
@@ -102,7 +107,7 @@ def require_backend(backend):
 
 
 class Nested:
-    def __init__(self, name, nvme_img, nvme2_img=None, l0_trace=()):
+    def __init__(self, name, nvme_img, nvme2_img=None, l0_trace=(), balloon=False):
         """`l0_trace`: QEMU trace events L0 logs to a file of its own (read
         with l0_trace()), e.g. pci_nvme_pci_reset: the emulated nvme was
         really reset."""
@@ -124,6 +129,10 @@ class Nested:
             devices += ["-D", self.l0_trace_path, "-msg", "timestamp=on"]
             for t in l0_trace:
                 devices += ["-trace", t]
+        self.balloon = balloon
+        if balloon:
+            devices += ["-device", "pcie-root-port,id=rp2,chassis=2,slot=2",
+                        "-device", "virtio-balloon-pci,id=bal0,bus=rp2"]
         if nvme2_img:
             devices += ["-drive", "file=%s,if=none,id=nv1,format=raw" % nvme2_img,
                         "-device", "nvme,serial=pvr-nested2,drive=nv1,id=nvme1,"
@@ -151,7 +160,7 @@ class Nested:
         self.l1.boot(timeout=180)
         for m in need_modules:
             self.require_l1_module(m)
-        for bdf in self.bdfs:
+        for bdf in self.bdfs + ([BALLOON_BDF] if self.balloon else []):
             if not function_reset:
                 self.l1.run("echo > /sys/bus/pci/devices/%s/reset_method" % bdf)
             # vfio-pci takes the nvme; L1 loads no nvme driver to race it.
@@ -161,14 +170,17 @@ class Nested:
 
     def start_l2(self, recovery=True, backend="virtio", cover=None,
                  ack_timeout_ms=None, l2_modules=("virtio_pci", "nvme"),
-                 pvrecover=True, trace=()):
+                 pvrecover=True, trace=(), plugged=True, extra=()):
         """Start L2's QEMU in L1 (KVM) with the nvme function(s) assigned
         (hostdev0, hostdev1), and boot L2.  With `recovery`, L2 has a
         recovery device covering `cover` (default: every function), of the
         `backend` "virtio" (QEMU's userspace device) or "vhost" (the front
         end of vhost-recover.ko); `ack_timeout_ms` sets its ack-timeout-ms.
         `pvrecover` False boots L2 without pvrecover.ko.  `trace` names
-        QEMU trace events to log, with timestamps (see l2_qemu_trace())."""
+        QEMU trace events to log, with timestamps (see l2_qemu_trace()).
+        `plugged` False leaves the nvme function(s) out, for the test to
+        hot-plug (device_add vfio-pci ... bus=rp1); `extra` are more
+        arguments for L2's QEMU."""
         argv = ["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host",
                 "-machine", "q35", "-m", "512", "-smp", "1", "-nodefaults",
                 "-display", "none", "-no-reboot", "-L", "/usr/share/qemu",
@@ -181,10 +193,14 @@ class Nested:
                 "-device", "pcie-root-port,id=rp1,chassis=1,slot=1"]
         # L2 sees the functions as L1 does: one device behind one port.
         multi = len(self.bdfs) > 1
-        for i, bdf in enumerate(self.bdfs):
+        for i, bdf in enumerate(self.bdfs if plugged else ()):
             argv += ["-device", "vfio-pci,host=%s,id=hostdev%d,bus=rp1%s"
                      % (bdf, i, ",addr=0.%d%s" % (i, ",multifunction=on" if i == 0 else "")
                         if multi else "")]
+        if self.balloon:
+            argv += ["-device", "pcie-root-port,id=rp2,chassis=2,slot=2",
+                     "-device", "vfio-pci,host=%s,id=balloon0,bus=rp2" % BALLOON_BDF]
+        argv += list(extra)
         if trace:
             argv += ["-msg", "timestamp=on"]
             for t in trace:
@@ -193,6 +209,8 @@ class Nested:
         if recovery:
             if cover is None:
                 cover = ["hostdev%d" % i for i in range(len(self.bdfs))]
+                if self.balloon:
+                    cover.append("balloon0")
             dev = {"driver": RECOVERY_DRIVERS[backend], "id": "pvr0",
                    "cover": list(cover)}
             if ack_timeout_ms is not None:
@@ -210,8 +228,13 @@ class Nested:
         self.l2.boot(timeout=180)
         if self.backend == "vhost":
             # QEMU handed the functions it covers to the module.
-            for i, bdf in enumerate(self.bdfs):
-                if "hostdev%d" % i not in cover:
+            names = ["hostdev%d" % i for i in range(len(self.bdfs))] if plugged else []
+            bdfs = list(self.bdfs) if plugged else []
+            if self.balloon:
+                names.append("balloon0")
+                bdfs.append(BALLOON_BDF)
+            for name, bdf in zip(names, bdfs):
+                if name not in cover:
                     continue
                 try:
                     self.wait_module(r"attached as cookie \d+", 60, l1k_mark, bdf=bdf)
