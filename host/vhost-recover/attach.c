@@ -83,8 +83,28 @@ static void vrec_error_ptable(struct file *file, wait_queue_head_t *wqh,
 static void vrec_error_work(struct work_struct *work)
 {
 	struct vrec_fn *fn = container_of(work, struct vrec_fn, error_work);
-	unsigned long bits = xchg(&fn->error_bits, 0);
 	struct vhost_recover *vrec = fn->vrec;
+	unsigned long bits;
+	bool fatal, failed;
+
+	mutex_lock(&fn->state_lock);
+	bits = xchg(&fn->error_bits, 0);
+	fatal = bits & BIT(VREC_ERR_FATAL);
+	/* A running watch sees perm_failure itself and says so once. */
+	failed = (bits & BIT(VREC_ERR_FAILED)) && !fatal && !fn->watching;
+	if (fatal) {
+		/*
+		 * A second error during recovery restarts the clock.  The
+		 * watch runs before or after us, never beside: either it has
+		 * yet to look, or it has reported the end of the recovery
+		 * before and looks once more, so every fatal error gets its
+		 * own end.  Watching before the error is counted: whoever sees
+		 * the count sees the function watched.
+		 */
+		fn->watch_start = jiffies;
+		fn->overdue = false;
+		WRITE_ONCE(fn->watching, true);
+	}
 
 	spin_lock(&vrec->lock);
 	vrec->stats.errors += hweight_long(bits);
@@ -94,25 +114,17 @@ static void vrec_error_work(struct work_struct *work)
 	if (bits & BIT(VREC_ERR_NONFATAL))
 		vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED, 0,
 				  "non-fatal error", &fn->error_rs);
-	if (bits & BIT(VREC_ERR_FATAL)) {
+	if (fatal) {
 		vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED,
 				  VIRTIO_PVRECOVER_NF_FATAL, "fatal error",
 				  &fn->error_rs);
-		/*
-		 * A second error during recovery restarts the clock.  If the
-		 * watch is just finishing, queueing it again makes it look
-		 * once more, so every fatal error gets its own end.
-		 */
-		fn->watch_start = jiffies;
-		WRITE_ONCE(fn->overdue, false);
-		WRITE_ONCE(fn->watching, true);
 		queue_delayed_work(system_wq, &fn->watch,
 				   msecs_to_jiffies(VREC_WATCH_MS));
 	}
-	/* A running watch sees perm_failure itself and says so once. */
-	if ((bits & BIT(VREC_ERR_FAILED)) && !READ_ONCE(fn->watching))
+	if (failed)
 		vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_PERM_FAILURE, 0,
 				  "host recovery failed", &fn->error_rs);
+	mutex_unlock(&fn->state_lock);
 }
 
 /* Queue RESET_DONE or PERM_FAILURE for the end of a host recovery. */
@@ -140,7 +152,9 @@ static void vrec_recovery_end(struct vrec_fn *fn, u16 type,
  * lands as the host's recovery of the one before ends.  The end the watch
  * has just seen is held back until the function's eventfd is signalled
  * again and that error's work has queued the watch once more (or 50 ms
- * have passed since the signal), at most test_watch_hold_ms; once.
+ * have passed since the signal), at most test_watch_hold_ms; once.  With
+ * the work serialised by state_lock only the latter can happen: the work
+ * waits for the watch.
  */
 static void vrec_test_hold(struct vrec_fn *fn)
 {
@@ -176,34 +190,43 @@ static void vrec_watch_work(struct work_struct *work)
 {
 	struct vrec_fn *fn = container_of(to_delayed_work(work), struct vrec_fn,
 					  watch);
-	unsigned int ms = jiffies_to_msecs(jiffies - fn->watch_start);
-	bool overdue = READ_ONCE(fn->overdue);
 	pci_channel_state_t state;
+	unsigned int ms;
+	bool overdue;
 
+	mutex_lock(&fn->state_lock);
+	/* Queued by an error whose end a run before us has reported. */
+	if (!fn->watching)
+		goto out;
+	ms = jiffies_to_msecs(jiffies - fn->watch_start);
+	overdue = fn->overdue;
 	state = READ_ONCE(fn->pdev->error_state);
 	if (state == pci_channel_io_frozen || !device_trylock(&fn->pdev->dev)) {
 		if (!overdue && ms >= recovery_timeout_ms) {
-			WRITE_ONCE(fn->overdue, true);
+			fn->overdue = true;
 			vrec_recovery_end(fn, VIRTIO_PVRECOVER_N_PERM_FAILURE,
 					  "did not finish", ms);
 		}
 		queue_delayed_work(system_wq, &fn->watch,
-				   msecs_to_jiffies(READ_ONCE(fn->overdue) ?
+				   msecs_to_jiffies(fn->overdue ?
 						    VREC_OVERDUE_MS :
 						    VREC_WATCH_MS));
-		return;
+		goto out;
 	}
 	device_unlock(&fn->pdev->dev);
 	vrec_test_hold(fn);
 
-	WRITE_ONCE(fn->watching, false);
-	WRITE_ONCE(fn->overdue, false);
 	if (state == pci_channel_io_normal)
 		vrec_recovery_end(fn, VIRTIO_PVRECOVER_N_RESET_DONE,
 				  overdue ? "finished late" : "finished", ms);
 	else if (!overdue)
 		vrec_recovery_end(fn, VIRTIO_PVRECOVER_N_PERM_FAILURE,
 				  "failed", ms);
+	/* Only now: a planned reset is refused until the end is queued. */
+	fn->overdue = false;
+	WRITE_ONCE(fn->watching, false);
+out:
+	mutex_unlock(&fn->state_lock);
 }
 
 static bool vrec_addr_valid(const struct vhost_recover_pci_addr *g)
@@ -329,6 +352,7 @@ int vrec_attach(struct vhost_recover *vrec, const struct vhost_recover_attach *a
 	fn->addr.depth = a->guest.depth;
 	memcpy(fn->addr.path, a->guest.path, sizeof(fn->addr.path));
 	INIT_LIST_HEAD(&fn->pending);
+	mutex_init(&fn->state_lock);
 	INIT_WORK(&fn->error_work, vrec_error_work);
 	ratelimit_state_init(&fn->error_rs, DEFAULT_RATELIMIT_INTERVAL,
 			     DEFAULT_RATELIMIT_BURST);
@@ -395,6 +419,7 @@ static void vrec_release_fn(struct vhost_recover *vrec, struct vrec_fn *fn)
 		fn->watching ? " during host recovery" : "");
 	eventfd_ctx_put(fn->error_ctx);
 	pci_dev_put(fn->pdev);
+	mutex_destroy(&fn->state_lock);
 	kfree(fn);
 }
 

@@ -85,13 +85,18 @@ struct vrec_plan;
  * @pt: used once, to add @wait.
  * @error_bits: VREC_ERR_* seen by the wakeup, taken by @error_work.
  * @error_work: turns error signals into notices.
+ * @state_lock: serialises @error_work and @watch, which run on system_wq
+ *	and could otherwise run at once: @watch_start, @watching and
+ *	@overdue change, and the notices they decide are queued, under it.
+ *	Never taken in the host's recovery: the wakeup only queues work.
  * @error_rs: limits the rate of its log lines: the owner can signal the
  *	eventfd as often as it likes.
  * @watch: polls the host's own recovery of @pdev.
- * @watch_start: when @watch started (jiffies).
- * @watching: @watch is between an error and the end of recovery.
+ * @watch_start: when @watch started (jiffies); under @state_lock.
+ * @watching: @watch is between an error and the end of recovery; changed
+ *	under @state_lock, read without it by planned resets.
  * @overdue: the recovery took too long and PERM_FAILURE went out; a late
- *	end still sends RESET_DONE.
+ *	end still sends RESET_DONE; under @state_lock.
  * @pending: notices not yet in a guest buffer, oldest first.
  * @npending: their number.
  * @plan: the planned reset it is in, or NULL; under vhost_recover.plan_mutex.
@@ -107,6 +112,7 @@ struct vrec_fn {
 	poll_table pt;
 	unsigned long error_bits;
 	struct work_struct error_work;
+	struct mutex state_lock;	/* see @state_lock above */
 	struct ratelimit_state error_rs;
 	struct delayed_work watch;
 	unsigned long watch_start;
