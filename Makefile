@@ -25,7 +25,8 @@ GUEST := $(TOP)/guest/pvrecover
 GUEST_KO := $(GUEST)/pvrecover.ko
 HOST := $(TOP)/host/vhost-recover
 HOST_KO := $(HOST)/vhost-recover.ko
-# Test-only kernel modules (a hostile guest driver), never shipped.
+# Test-only kernel modules (a hostile guest driver, a driver that keeps its
+# MSI-X vector across resets), never shipped.
 TEST_KMOD := $(TOP)/tests/kmod
 INITRD := $(B)/guest/initramfs.cpio.gz
 # A guest that is itself a host (L1): vfio, KVM, vhost and vhost-recover.ko,
@@ -66,6 +67,7 @@ initramfs: modules test-modules $(PROGS)
 	@mkdir -p $(dir $(INITRD))
 	$(TOP)/tests/harness/mkinitramfs.sh \
 		-f $(TEST_KMOD)/pvr_badguest.ko:/lib/modules/$(KVER)/extra/pvr_badguest.ko \
+		-f $(TEST_KMOD)/pvr_msix.ko:/lib/modules/$(KVER)/extra/pvr_msix.ko \
 		-b $(B)/progs/io_writer \
 		$(KVER) $(GUEST_KO) $(INITRD)
 	$(TOP)/tests/harness/mkinitramfs.sh -m "$(L1_MODULES)" -k $(HOST_KO) \

@@ -178,6 +178,36 @@ static bool pvr_disconnected(struct pvr_ctx *ctx)
 }
 
 /*
+ * Write MSI and MSI-X disabled, as the reset left them, before restoring
+ * them.  Under a hypervisor the reset may have happened behind the back of
+ * whoever emulates the function's configuration: vfio-pci's VMM keeps the
+ * MSI-X enable bit it last saw, and the host's link reset cleared the real
+ * one.  The PCI core restores MSI-X by writing enable over what it reads,
+ * which to that VMM is no change, so it would never enable the function's
+ * vectors again, and a driver that keeps its vectors across reset_done()
+ * would get no interrupts.  Written disabled first, the restore is an
+ * enable for the VMM too.  Harmless where the reset was seen: the bits
+ * are clear already.
+ */
+static void pvr_msi_as_reset(struct pci_dev *pdev)
+{
+	u16 ctrl;
+
+	if (pdev->msix_cap) {
+		pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS, &ctrl);
+		if (ctrl & PCI_MSIX_FLAGS_ENABLE)
+			pci_write_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS,
+					      ctrl & ~PCI_MSIX_FLAGS_ENABLE);
+	}
+	if (pdev->msi_cap) {
+		pci_read_config_word(pdev, pdev->msi_cap + PCI_MSI_FLAGS, &ctrl);
+		if (ctrl & PCI_MSI_FLAGS_ENABLE)
+			pci_write_config_word(pdev, pdev->msi_cap + PCI_MSI_FLAGS,
+					      ctrl & ~PCI_MSI_FLAGS_ENABLE);
+	}
+}
+
+/*
  * Restore config space after a reset.  Called with the device lock held.
  * The channel goes back to normal first: config accessors drop writes to
  * a function marked perm_failure (pci_dev_is_disconnected()).  The
@@ -202,6 +232,7 @@ static bool pvr_restore_config(struct pvr_ctx *ctx)
 	ctx->perm_ours = false;
 	if (!pdev->state_saved && ctx->snap)
 		pci_load_saved_state(pdev, ctx->snap);
+	pvr_msi_as_reset(pdev);
 	pci_restore_state(pdev);
 	return true;
 }
