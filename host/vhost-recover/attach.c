@@ -296,7 +296,11 @@ struct vrec_fn *vrec_find_fn(struct vhost_recover *vrec, u32 cookie,
  * @vrec: the file
  * @a: the argument, copied from the caller
  *
- * Called with the vhost device mutex held.
+ * Called with the vhost device mutex held.  Ownership is checked once and
+ * then held: the function keeps the VFIO group file until it is detached.
+ * vfio opens a group once at a time, so while the function is attached
+ * nobody else can open the group and be given the function, even after
+ * the owner closed its own descriptor; the proof cannot go stale.
  *
  * Return: 0 or a negative errno, as listed in vhost_recover.h.
  */
@@ -346,6 +350,7 @@ int vrec_attach(struct vhost_recover *vrec, const struct vhost_recover_attach *a
 	}
 	fn->vrec = vrec;
 	fn->pdev = pdev;
+	fn->group = group;
 	fn->cookie = a->cookie;
 	fn->addr.segment = cpu_to_le16(a->guest.segment);
 	fn->addr.root_bus = a->guest.root_bus;
@@ -385,12 +390,14 @@ int vrec_attach(struct vhost_recover *vrec, const struct vhost_recover_attach *a
 	pr_info("%s: attached as cookie %u\n", pci_name(pdev), fn->cookie);
 	fn = NULL;
 	pdev = NULL;
+	group = NULL;	/* the function holds it now */
 out:
 	kfree(fn);
 	pci_dev_put(pdev);
 	if (efile)
 		fput(efile);
-	fput(group);
+	if (group)
+		fput(group);
 	return ret;
 }
 
@@ -418,6 +425,8 @@ static void vrec_release_fn(struct vhost_recover *vrec, struct vrec_fn *fn)
 	pr_info("%s: detached%s\n", pci_name(fn->pdev),
 		fn->watching ? " during host recovery" : "");
 	eventfd_ctx_put(fn->error_ctx);
+	/* The group is free again once its owner has closed it too. */
+	fput(fn->group);
 	pci_dev_put(fn->pdev);
 	mutex_destroy(&fn->state_lock);
 	kfree(fn);

@@ -78,6 +78,9 @@ struct vrec_plan;
  * @node: in vhost_recover.fns.
  * @vrec: the file.
  * @pdev: the host function (a reference is held).
+ * @group: the VFIO group file that proved ownership at attach, held until
+ *	detach: vfio lets a group be open once, so the function cannot be
+ *	given to another owner while it is attached here.
  * @cookie: the owner's name for it.
  * @addr: its identity in the guest.
  * @error_ctx: its vfio error eventfd.
@@ -105,6 +108,7 @@ struct vrec_fn {
 	struct list_head node;
 	struct vhost_recover *vrec;
 	struct pci_dev *pdev;
+	struct file *group;
 	u32 cookie;
 	struct virtio_pvrecover_addr addr;
 	struct eventfd_ctx *error_ctx;
