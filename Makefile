@@ -11,8 +11,8 @@
 #   make bench    protocol and recovery cost, as ratios to a baseline
 #   make lint     checkpatch (kernel and QEMU), W=1 -Werror, sparse
 #
-# KVER selects the Debian kernel (default: the newest one with headers under
-# /lib/modules); it is never the running kernel.
+# KVER selects the Debian kernel (default: the newest installed 6.1, see
+# scripts/kver.sh; other series are refused); never the running kernel.
 
 SHELL := /bin/sh
 TOP := $(CURDIR)
@@ -52,6 +52,7 @@ setup:
 	@$(TOP)/scripts/setup.sh
 
 modules:
+	@KVER=$(KVER) $(TOP)/scripts/kver.sh >/dev/null
 	@$(TOP)/scripts/kernel-private.sh $(KVER) $(B)/kernel-private
 	$(MAKE) -C $(KDIR) M=$(GUEST) modules
 	$(MAKE) -C $(KDIR) M=$(HOST) modules
