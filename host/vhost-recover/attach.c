@@ -173,7 +173,7 @@ static void vrec_test_hold(struct vrec_fn *fn)
 		if (signalled &&
 		    time_after(jiffies, signalled + msecs_to_jiffies(50)))
 			break;
-		msleep(2);
+		usleep_range(2000, 3000);
 	}
 	pr_info("%s: host recovery end released after %u ms (test)\n",
 		pci_name(fn->pdev), jiffies_to_msecs(jiffies - start));
