@@ -71,6 +71,8 @@ NONFATAL_ERROR = "POISON_TLP"
 #   detached                                   (" during host recovery")
 #   seq N dropped, function detached           (queued or sent, unanswered)
 #   planned reset ended: guest reset          (the owner reset the guest)
+#   host recovery end held, at most N ms (test)     (test_watch_hold_ms)
+#   host recovery end released after N ms (test)
 # and, about no function: "vhost-recover: guest reset: N notice(s) and N
 # planned reset(s) forgotten".
 #   planned reset of N function(s), deadline N ms       (the function named)
