@@ -913,6 +913,7 @@ int main(int argc, char **argv)
 	struct vhost_recover_stats s;
 	unsigned int seg, bus, dev, fn, devfn;
 	__u32 u32;
+	__u64 u64;
 	int fd, group, efd, evfd, i;
 	uint64_t one = 1;
 
@@ -939,6 +940,16 @@ int main(int argc, char **argv)
 	a = attach_arg(group, efd, seg, bus, devfn);
 	expect("attach-before-set-owner", fd, VHOST_RECOVER_ATTACH, &a, EPERM);
 	expect("set-owner", fd, VHOST_SET_OWNER, NULL, 0);
+
+	/* The device logs no dirty pages, so it does not offer to. */
+	u64 = 0;
+	expect("get-features", fd, VHOST_GET_FEATURES, &u64, 0);
+	result("features-no-log-all", !(u64 & (1ULL << VHOST_F_LOG_ALL)) &&
+	       (u64 & (1ULL << VIRTIO_F_VERSION_1)), "features 0x%lx%ld",
+	       (long)u64, 0);
+	u64 = 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VHOST_F_LOG_ALL;
+	expect("set-features-log-all", fd, VHOST_SET_FEATURES, &u64,
+	       EOPNOTSUPP);
 	memset(ev, 0, sizeof(ev));
 	expect("garbage-ioctl", fd, _IOW(VHOST_VIRTIO, 0xEE, int), ev, ENOTTY);
 	expect("garbage-ioctl-2", fd, 0xdeadbeef, NULL, ENOTTY);
