@@ -17,6 +17,7 @@
 #include <linux/string.h>
 #include <linux/virtio_config.h>
 
+#include "compat.h"
 #include "pvrecover.h"
 
 /**
@@ -301,8 +302,7 @@ static int pvr_init_vqs(struct pvr_dev *pv)
 	};
 	int err;
 
-	err = virtio_find_vqs(pv->vdev, VIRTIO_PVRECOVER_VQ_MAX, vqs, cbs,
-			      names, NULL);
+	err = pvr_find_vqs(pv->vdev, VIRTIO_PVRECOVER_VQ_MAX, vqs, cbs, names);
 	if (err)
 		return err;
 	pv->notice_vq = vqs[VIRTIO_PVRECOVER_VQ_NOTICE];

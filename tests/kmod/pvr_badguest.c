@@ -26,6 +26,9 @@
 #include <linux/virtio_pvrecover.h>
 #include <linux/workqueue.h>
 
+/* The guest driver's: the test modules build on the same kernels. */
+#include "../../guest/pvrecover/compat.h"
+
 #define BAD_FLOOD	5000
 #define BAD_NBUFS	8
 
@@ -201,7 +204,7 @@ static int bad_probe(struct virtio_device *vdev)
 	INIT_WORK(&bd->script, bad_script);
 	INIT_WORK(&bd->answer, bad_answer);
 
-	err = virtio_find_vqs(vdev, 2, vqs, cbs, names, NULL);
+	err = pvr_find_vqs(vdev, 2, vqs, cbs, names);
 	if (err)
 		goto err_free;
 	bd->nvq = vqs[0];
