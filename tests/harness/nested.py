@@ -172,7 +172,7 @@ class Nested:
 
     def start_l2(self, recovery=True, backend="virtio", cover=None,
                  ack_timeout_ms=None, l2_modules=("virtio_pci", "nvme"),
-                 pvrecover=True, trace=(), plugged=True, extra=()):
+                 pvrecover=True, trace=(), plugged=True, extra=(), props=None):
         """Start L2's QEMU in L1 (KVM) with the nvme function(s) assigned
         (hostdev0, hostdev1), and boot L2.  With `recovery`, L2 has a
         recovery device covering `cover` (default: every function), of the
@@ -182,7 +182,8 @@ class Nested:
         QEMU trace events to log, with timestamps (see l2_qemu_trace()).
         `plugged` False leaves the nvme function(s) out, for the test to
         hot-plug (device_add vfio-pci ... bus=rp1); `extra` are more
-        arguments for L2's QEMU."""
+        arguments for L2's QEMU; `props` more properties of the recovery
+        device."""
         argv = ["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host",
                 "-machine", "q35", "-m", "512", "-smp", "1", "-nodefaults",
                 "-display", "none", "-no-reboot", "-L", "/usr/share/qemu",
@@ -217,6 +218,7 @@ class Nested:
                    "cover": list(cover)}
             if ack_timeout_ms is not None:
                 dev["ack-timeout-ms"] = ack_timeout_ms
+            dev.update(props or {})
             argv += ["-device", json.dumps(dev)]
         cmd = " ".join("'%s'" % a for a in argv)
         l1k_mark = self.l0.mark()
