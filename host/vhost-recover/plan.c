@@ -137,6 +137,17 @@ static void vrec_plan_due(struct vhost_recover *vrec, struct vrec_plan *plan,
 			 msecs_to_jiffies(plan->owner_ms));
 }
 
+/* The plan is over for its members.  Called with vrec->lock held. */
+static void vrec_plan_release(struct vrec_plan *plan)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&plan->vrec->lock);
+	for (i = 0; i < plan->count; i++)
+		plan->members[i].fn->plan = NULL;
+	plan->count = 0;
+}
+
 /*
  * Tell every member how the reset went, now that the plan is over:
  * @owner_late if the owner never reported, else @error as reported.
@@ -171,9 +182,7 @@ static void vrec_plan_end(struct vhost_recover *vrec, struct vrec_plan *plan,
 		vrec_queue_plan(plan->members[i].fn, type, 0, NULL, what);
 
 	spin_lock(&vrec->lock);
-	for (i = 0; i < plan->count; i++)
-		plan->members[i].fn->plan = NULL;
-	plan->count = 0;
+	vrec_plan_release(plan);
 	spin_unlock(&vrec->lock);
 }
 
@@ -528,7 +537,7 @@ void vrec_plan_leave(struct vrec_fn *fn)
 unsigned int vrec_plan_forget(struct vhost_recover *vrec)
 {
 	struct vrec_plan *plan;
-	unsigned int i, ended = 0;
+	unsigned int ended = 0;
 
 	mutex_lock(&vrec->plan_mutex);
 	spin_lock(&vrec->lock);
@@ -538,9 +547,7 @@ unsigned int vrec_plan_forget(struct vhost_recover *vrec)
 		pr_info("%s: planned reset ended: guest reset\n",
 			vrec_plan_name(plan));
 		plan->state = VREC_PLAN_ENDED;
-		for (i = 0; i < plan->count; i++)
-			plan->members[i].fn->plan = NULL;
-		plan->count = 0;
+		vrec_plan_release(plan);
 		ended++;
 	}
 	spin_unlock(&vrec->lock);

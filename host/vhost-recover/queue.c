@@ -623,6 +623,22 @@ static void vrec_drop(struct vhost_recover *vrec, struct vrec_notice *n)
 	kfree(n);
 }
 
+/* Drop @cookie's notices from @list; returns how many went. */
+static unsigned int vrec_drop_of(struct vhost_recover *vrec,
+				 struct list_head *list, u32 cookie)
+{
+	struct vrec_notice *n, *tmp;
+	unsigned int dropped = 0;
+
+	list_for_each_entry_safe(n, tmp, list, node) {
+		if (n->cookie == cookie) {
+			vrec_drop(vrec, n);
+			dropped++;
+		}
+	}
+	return dropped;
+}
+
 /**
  * vrec_drop_pending - forget the notices of a function being detached
  * @fn: the function
@@ -645,18 +661,8 @@ void vrec_drop_pending(struct vrec_fn *fn)
 		vrec_drop(vrec, n);
 	}
 	fn->npending = 0;
-	list_for_each_entry_safe(n, tmp, &vrec->sent, node) {
-		if (n->cookie == fn->cookie) {
-			vrec->nsent--;
-			vrec_drop(vrec, n);
-		}
-	}
-	list_for_each_entry_safe(n, tmp, &vrec->late, node) {
-		if (n->cookie == fn->cookie) {
-			vrec->nlate--;
-			vrec_drop(vrec, n);
-		}
-	}
+	vrec->nsent -= vrec_drop_of(vrec, &vrec->sent, fn->cookie);
+	vrec->nlate -= vrec_drop_of(vrec, &vrec->late, fn->cookie);
 	spin_unlock(&vrec->lock);
 }
 
@@ -684,7 +690,6 @@ static void vrec_free_list(struct list_head *list)
 unsigned int vrec_queue_forget(struct vhost_recover *vrec)
 {
 	struct vhost_virtqueue *vq = &vrec->vqs[VIRTIO_PVRECOVER_VQ_NOTICE];
-	struct vrec_notice *n, *tmp;
 	unsigned int forgotten;
 	struct vrec_fn *fn;
 
@@ -693,10 +698,7 @@ unsigned int vrec_queue_forget(struct vhost_recover *vrec)
 	spin_lock(&vrec->lock);
 	forgotten = vrec->npending + vrec->nsent;
 	list_for_each_entry(fn, &vrec->fns, node) {
-		list_for_each_entry_safe(n, tmp, &fn->pending, node) {
-			list_del(&n->node);
-			kfree(n);
-		}
+		vrec_free_list(&fn->pending);
 		fn->npending = 0;
 	}
 	vrec->npending = 0;
