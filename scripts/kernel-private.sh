@@ -12,8 +12,10 @@ hdr=$out/drivers/vhost/vhost.h
 
 img=$(dpkg-query -W -f='${Version}' "linux-image-$kver" 2>/dev/null ||
 	dpkg-query -W -f='${Version}' "linux-image-$kver-unsigned" 2>/dev/null || true)
-src_pkg=$(dpkg-query -W -f='${Package}\n' 'linux-source-*' 2>/dev/null |
-	grep -E '^linux-source-[0-9.]+$' | sort -V | tail -n 1)
+# 6.1.0-57-amd64 and 6.12.117+deb12-amd64 come from linux-source-6.1 and
+# linux-source-6.12.
+series=$(echo "$kver" | sed -n 's/^\([0-9]*\.[0-9]*\)[.-].*/\1/p')
+src_pkg=linux-source-$series
 src=$(dpkg-query -W -f='${Version}' "$src_pkg" 2>/dev/null || true)
 if [ -z "$img" ] || [ "$img" != "$src" ]; then
 	echo "kernel-private: linux-image-$kver is '$img' but $src_pkg is '$src';" \

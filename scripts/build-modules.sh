@@ -1,0 +1,39 @@
+#!/bin/sh
+# Build the kernel modules (pvrecover.ko, vhost-recover.ko and the test
+# modules) for one Debian kernel, in a tree of its own, so that the
+# kernels of the matrix never overwrite each other's objects:
+#
+#   build/k/KVER/src/{guest/pvrecover,host/vhost-recover,tests/kmod}
+#
+# holds links to the sources laid out as in the repository (the Kbuild
+# files' relative include paths work unchanged), and
+# build/k/KVER/src/build/kernel-private this kernel's private vhost header.
+# The modules land in build/k/KVER/*.ko.
+#
+# Usage: build-modules.sh KVER [MAKE ARGS...]   (e.g. W=1 C=2 KCFLAGS=-Werror)
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+kver=$(KVER=$1 "$top/scripts/kver.sh")
+shift
+out=$top/build/k/$kver
+src=$out/src
+kdir=/lib/modules/$kver/build
+
+"$top/scripts/kernel-private.sh" "$kver" "$src/build/kernel-private"
+ln -sfn "$top/include" "$src/include"
+for d in guest/pvrecover host/vhost-recover tests/kmod; do
+	mkdir -p "$src/$d"
+	# Links to what is in the repository now; links whose source is gone
+	# are dropped.
+	for l in "$src/$d"/*.[ch] "$src/$d/Kbuild"; do
+		[ -L "$l" ] && [ ! -e "$l" ] && rm -f "$l"
+	done
+	for f in "$top/$d"/*.[ch] "$top/$d/Kbuild"; do
+		case $f in *.mod.c) continue ;; esac
+		[ -f "$f" ] && ln -sfn "$f" "$src/$d/$(basename "$f")"
+	done
+	make -s -C "$kdir" M="$src/$d" "$@" modules
+	for k in "$src/$d"/*.ko; do
+		cp -p "$k" "$out/"
+	done
+done
