@@ -16,22 +16,46 @@ pkgs="
 	seabios ipxe-qemu qemu-system-data
 "
 
-missing=""
-for p in $pkgs; do
-	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-	[ "$s" = installed ] || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
+updated=""
+need() {	# package... : install those not installed yet
+	missing=""
+	for p in "$@"; do
+		s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+		[ "$s" = installed ] || missing="$missing $p"
+	done
+	[ -n "$missing" ] || return 0
 	if [ "$(id -u)" != 0 ]; then
 		echo "setup: need root to install:$missing" >&2
 		exit 1
 	fi
 	echo "setup: installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get -q update >/dev/null
+	if [ -z "$updated" ]; then
+		apt-get -q update >/dev/null
+		updated=1
+	fi
 	# shellcheck disable=SC2086
 	apt-get -q -y install --no-install-recommends $missing >/dev/null
+}
+
+# shellcheck disable=SC2086
+need $pkgs
+
+# The second kernel of the matrix (scripts/kver.sh): Debian 13's 6.12,
+# which Debian 12 carries in bookworm-security.  Image, headers and source
+# of one upload: the one linux-source-6.12 is at, installed or else the
+# archive's candidate (6.12.117-1~deb12u1 is ABI 6.12.117+deb12).
+v612=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
+if [ -z "$v612" ]; then
+	[ -n "$updated" ] || { apt-get -q update >/dev/null; updated=1; }
+	v612=$(apt-cache policy linux-source-6.12 | sed -n 's/^ *Candidate: //p')
 fi
+abi612=$(echo "$v612" | sed -n 's/^\(6\.12\.[0-9]*\)-.*~deb\([0-9]*\)u[0-9]*$/\1+deb\2/p')
+if [ -z "$abi612" ]; then
+	echo "setup: no linux-source-6.12 in the configured archive ('$v612')" >&2
+	exit 1
+fi
+need linux-source-6.12 "linux-image-$abi612-amd64" "linux-headers-$abi612-amd64"
 
 # The kernel's checkpatch.pl and kernel-doc, from Debian's linux-source
 # package.
@@ -45,4 +69,4 @@ if [ ! -x "$cp_dir/checkpatch.pl" ] || [ ! -f "$cp_dir/kernel-doc" ]; then
 		linux-source-6.1/scripts/spelling.txt \
 		linux-source-6.1/scripts/const_structs.checkpatch
 fi
-"$top/scripts/kver.sh" >/dev/null
+"$top/scripts/kver.sh" --all >/dev/null
