@@ -72,7 +72,8 @@ static int vrec_start(struct vhost_recover *vrec)
 	}
 
 	/* Notices queued while stopped go out now; answers may be waiting. */
-	vhost_work_queue(&vrec->dev, &vrec->send_work);
+	vrec_work_queue(&vrec->vqs[VIRTIO_PVRECOVER_VQ_NOTICE],
+			&vrec->send_work);
 	vhost_poll_queue(&vrec->vqs[VIRTIO_PVRECOVER_VQ_ACK].poll);
 	mutex_unlock(&vrec->dev.mutex);
 	return 0;
@@ -176,7 +177,7 @@ static int vrec_set_features(struct vhost_recover *vrec, u64 features)
 
 	mutex_lock(&vrec->dev.mutex);
 	if ((features & (1ULL << VIRTIO_F_ACCESS_PLATFORM)) &&
-	    vhost_init_device_iotlb(&vrec->dev, true))
+	    vrec_init_device_iotlb(&vrec->dev))
 		goto err;
 	for (i = 0; i < ARRAY_SIZE(vrec->vqs); i++) {
 		vq = &vrec->vqs[i];
@@ -204,7 +205,7 @@ static int vrec_set_event_fd(struct vhost_recover *vrec, int fd)
 	old = vrec->event_ctx;
 	vrec->event_ctx = ctx;
 	if (ctx && vrec->ev_count)
-		eventfd_signal(ctx, 1);
+		vrec_eventfd_signal(ctx);
 	spin_unlock(&vrec->lock);
 	if (old)
 		eventfd_ctx_put(old);

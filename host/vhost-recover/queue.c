@@ -84,7 +84,7 @@ void vrec_event(struct vhost_recover *vrec, const struct vrec_notice *n,
 		.rtt_us = vrec_since_us(n->queued),
 	};
 	if (vrec->event_ctx)
-		eventfd_signal(vrec->event_ctx, 1);
+		vrec_eventfd_signal(vrec->event_ctx);
 }
 
 static void vrec_arm_timeout(struct vhost_recover *vrec)
@@ -193,7 +193,8 @@ out:
 	spin_unlock(&vrec->lock);
 	kfree(n);
 	if (seq)
-		vhost_work_queue(&vrec->dev, &vrec->send_work);
+		vrec_work_queue(&vrec->vqs[VIRTIO_PVRECOVER_VQ_NOTICE],
+				&vrec->send_work);
 	return seq;
 }
 

@@ -19,6 +19,7 @@
 #include <linux/vhost_recover.h>
 
 #include "vhost.h"
+#include "compat.h"
 
 /* Notices waiting for a guest buffer: per function, and in all. */
 #define VREC_QUEUE_PER_FN	16
