@@ -11,29 +11,23 @@
 #   make bench    protocol and recovery cost, as ratios to a baseline
 #   make lint     checkpatch (kernel and QEMU), W=1 -Werror, sparse
 #
-# KVER selects the Debian kernel (default: the newest installed 6.1, see
-# scripts/kver.sh; other series are refused); never the running kernel.
+# The Debian kernels: by default the matrix of scripts/kver.sh --all (the
+# newest installed 6.1 and 6.12; modules are built and the suites run on
+# each), KVER=... for one (other series are refused); never the running
+# kernel.  Each kernel's modules and images go to build/k/KVER.
 
 SHELL := /bin/sh
 TOP := $(CURDIR)
 B := $(TOP)/build
-KVER ?= $(shell $(TOP)/scripts/kver.sh 2>/dev/null)
-KDIR = /lib/modules/$(KVER)/build
+ifeq ($(origin KVER),undefined)
+KVERS = $(shell $(TOP)/scripts/kver.sh --all 2>/dev/null)
+KVER = $(firstword $(KVERS))
+else
+KVERS = $(KVER)
+endif
 PYTHON ?= python3
 
 GUEST := $(TOP)/guest/pvrecover
-GUEST_KO := $(GUEST)/pvrecover.ko
-HOST := $(TOP)/host/vhost-recover
-HOST_KO := $(HOST)/vhost-recover.ko
-# Test-only kernel modules (a hostile guest driver, a driver that keeps its
-# MSI-X vector across resets), never shipped.
-TEST_KMOD := $(TOP)/tests/kmod
-INITRD := $(B)/guest/initramfs.cpio.gz
-# A guest that is itself a host (L1): vfio, KVM, vhost and vhost-recover.ko,
-# the patched QEMU, and the L2 kernel and initramfs; nvme (not loaded at
-# boot) for the tests that compare with L1's own recovery.
-INITRD_L1 := $(B)/guest/initramfs-l1.cpio.gz
-L1_MODULES := vfio vfio_iommu_type1 vfio_pci kvm_amd vhost vhost_iotlb nvme
 UAPI := $(TOP)/include/uapi
 
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
@@ -44,7 +38,7 @@ UNIT_BINS := $(B)/unit/test_notice $(B)/unit/fuzz_notice
 # libc): the vhost ioctl test in L1, a writer that keeps a disk busy.
 PROGS := $(B)/progs/vhost_ioctl $(B)/progs/io_writer
 
-.PHONY: all modules test-modules setup qemu initramfs unit check demo bench lint clean
+.PHONY: all modules setup qemu initramfs unit check demo bench lint clean
 
 all: modules
 
@@ -52,33 +46,16 @@ setup:
 	@$(TOP)/scripts/setup.sh
 
 modules:
-	@KVER=$(KVER) $(TOP)/scripts/kver.sh >/dev/null
-	@$(TOP)/scripts/kernel-private.sh $(KVER) $(B)/kernel-private
-	$(MAKE) -C $(KDIR) M=$(GUEST) modules
-	$(MAKE) -C $(KDIR) M=$(HOST) modules
-
-test-modules:
-	$(MAKE) -C $(KDIR) M=$(TEST_KMOD) modules
+	@for k in $(KVERS); do $(TOP)/scripts/build-modules.sh $$k || exit 1; done
 
 qemu: setup
 	@$(TOP)/scripts/build-qemu.sh
 
-# `modules` builds $(HOST_KO) too: L1's image carries it.
-initramfs: modules test-modules $(PROGS)
-	@mkdir -p $(dir $(INITRD))
-	$(TOP)/tests/harness/mkinitramfs.sh \
-		-f $(TEST_KMOD)/pvr_badguest.ko:/lib/modules/$(KVER)/extra/pvr_badguest.ko \
-		-f $(TEST_KMOD)/pvr_msix.ko:/lib/modules/$(KVER)/extra/pvr_msix.ko \
-		-b $(B)/progs/io_writer \
-		$(KVER) $(GUEST_KO) $(INITRD)
-	$(TOP)/tests/harness/mkinitramfs.sh -m "$(L1_MODULES)" -k $(HOST_KO) \
-		-b $(B)/qemu/qemu-system-x86_64 -b $(B)/progs/vhost_ioctl \
-		-b $(B)/progs/io_writer \
-		-f /boot/vmlinuz-$(KVER):/l2/vmlinuz -f $(INITRD):/l2/initramfs.cpio.gz \
-		-f /usr/share/seabios/bios-256k.bin:/usr/share/qemu/bios-256k.bin \
-		-f /usr/share/qemu/linuxboot_dma.bin:/usr/share/qemu/linuxboot_dma.bin \
-		-f /usr/share/qemu/kvmvapic.bin:/usr/share/qemu/kvmvapic.bin \
-		$(KVER) $(GUEST_KO) $(INITRD_L1)
+# Per kernel: a guest image, an L1 image (a host: vfio, KVM,
+# vhost-recover.ko, the patched QEMU) and L2's kernel and image for L1 to
+# boot (tests/harness/build-images.sh).
+initramfs: modules $(PROGS)
+	@for k in $(KVERS); do $(TOP)/tests/harness/build-images.sh $$k || exit 1; done
 
 $(B)/unit/%: $(TOP)/tests/unit/%.c $(GUEST)/notice.c $(GUEST)/notice.h \
 		$(TOP)/tests/unit/kshim.h $(UAPI)/linux/virtio_pvrecover.h
@@ -92,29 +69,33 @@ $(B)/progs/%: $(TOP)/tests/progs/%.c $(UAPI)/linux/vhost_recover.h \
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -I$(UAPI) -o $@ $<
 
-# setup and qemu run first on their own: KVER is only known once the
-# Debian kernel packages are installed.
+# setup and qemu run first on their own: the kernels are only known once
+# the Debian kernel packages are installed.  tests/run.py runs the suites
+# over the matrix of kernels.
 check: setup qemu
 	@$(MAKE) --no-print-directory unit initramfs
-	@KVER=$(KVER) PVR_INITRD=$(INITRD) $(PYTHON) $(TOP)/tests/run.py $(TESTS)
+	@PVR_KVERS="$(KVERS)" $(PYTHON) $(TOP)/tests/run.py $(TESTS)
 
 # DEMO: nested (vhost-recover.ko), planned, single or nested-qemu; see
 # tests/demo.py.
 DEMO ?= nested
 
 demo: setup qemu
-	@$(MAKE) --no-print-directory initramfs
-	@KVER=$(KVER) PVR_INITRD=$(INITRD) $(PYTHON) $(TOP)/tests/demo.py $(DEMO)
+	@$(MAKE) --no-print-directory initramfs KVER=$(KVER)
+	@PVR_KVER=$(KVER) $(PYTHON) $(TOP)/tests/demo.py $(DEMO)
 
 bench: setup qemu
-	@$(MAKE) --no-print-directory initramfs
-	@KVER=$(KVER) PVR_INITRD=$(INITRD) $(PYTHON) $(TOP)/tests/bench.py
+	@$(MAKE) --no-print-directory initramfs KVER=$(KVER)
+	@PVR_KVER=$(KVER) $(PYTHON) $(TOP)/tests/bench.py
 
 lint: setup
 	@$(TOP)/scripts/lint.sh
 
+# The DKMS packages pvrecover-dkms and vhost-recover-dkms, into build/deb/
+# (scripts/build-debs.sh; packaging/).
+.PHONY: deb
+deb: setup
+	@$(TOP)/scripts/build-debs.sh
+
 clean:
-	$(MAKE) -C $(KDIR) M=$(GUEST) clean
-	$(MAKE) -C $(KDIR) M=$(HOST) clean
-	$(MAKE) -C $(KDIR) M=$(TEST_KMOD) clean
-	rm -rf $(B)/unit $(B)/progs $(B)/guest $(B)/test-run
+	rm -rf $(B)/k $(B)/unit $(B)/progs $(B)/guest $(B)/test-run

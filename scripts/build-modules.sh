@@ -10,9 +10,16 @@
 # build/k/KVER/src/build/kernel-private this kernel's private vhost header.
 # The modules land in build/k/KVER/*.ko.
 #
-# Usage: build-modules.sh KVER [MAKE ARGS...]   (e.g. W=1 C=2 KCFLAGS=-Werror)
+# Usage: build-modules.sh [--clean] KVER [MAKE ARGS...]
+#   --clean     rebuild every object (for W=1 and sparse: make lint)
+#   MAKE ARGS   e.g. W=1 C=2 CHECK=sparse KCFLAGS=-Werror
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+clean=0
+if [ "${1:-}" = --clean ]; then
+	clean=1
+	shift
+fi
 kver=$(KVER=$1 "$top/scripts/kver.sh")
 shift
 out=$top/build/k/$kver
@@ -21,7 +28,7 @@ kdir=/lib/modules/$kver/build
 
 "$top/scripts/kernel-private.sh" "$kver" "$src/build/kernel-private"
 ln -sfn "$top/include" "$src/include"
-for d in guest/pvrecover host/vhost-recover tests/kmod; do
+for d in guest/pvrecover tests/kmod host/vhost-recover; do
 	mkdir -p "$src/$d"
 	# Links to what is in the repository now; links whose source is gone
 	# are dropped.
@@ -32,6 +39,7 @@ for d in guest/pvrecover host/vhost-recover tests/kmod; do
 		case $f in *.mod.c) continue ;; esac
 		[ -f "$f" ] && ln -sfn "$f" "$src/$d/$(basename "$f")"
 	done
+	[ $clean = 0 ] || make -s -C "$kdir" M="$src/$d" clean
 	make -s -C "$kdir" M="$src/$d" "$@" modules
 	for k in "$src/$d"/*.ko; do
 		cp -p "$k" "$out/"

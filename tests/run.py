@@ -27,11 +27,38 @@ sys.path.insert(0, os.path.join(HERE, "nested"))
 import pvr  # noqa: E402
 
 UNIT_BINARIES = ["test_notice", "fuzz_notice"]
-SUITES = ["single", "nested"]
+SUITES = ["single", "nested", "pkg"]
+# The nested tests that also run with the kernels' roles swapped (L1 on the
+# default series, L2 on the newest): the main scenarios of each back end.
+NESTED_BOTH_WAYS = {"nested/aer-fatal-nvme", "nested/planned-reset",
+                    "nested/bus-reset-fanout"}
 
 
 def selected(name, patterns):
-    return not patterns or any(fnmatch.fnmatch(name, p) for p in patterns)
+    """A pattern names a test with or without its kernels ("@...")."""
+    base = name.split("@")[0]
+    return not patterns or any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(base, p)
+                               for p in patterns)
+
+
+def runs(mod, kvers):
+    """(name, guest kernel, L1 kernel) for each run of a test over the
+    kernel matrix: a single-level test on every kernel; a nested one with
+    L1 (the host) on the newest series and L2 on the default, and the
+    NESTED_BOTH_WAYS ones the other way round as well.  Names carry the
+    kernels where a test runs more than once."""
+    if mod.NAME.startswith("single/"):
+        if len(kvers) == 1:
+            return [(mod.NAME, kvers[0], kvers[0])]
+        return [("%s@%s" % (mod.NAME, pvr.series(k)), k, k) for k in kvers]
+    l1, l2 = kvers[-1], kvers[0]
+    combos = [(l2, l1)]
+    if mod.NAME in NESTED_BOTH_WAYS and l1 != l2:
+        combos.append((l1, l2))
+    if len(combos) == 1:
+        return [(mod.NAME, l2, l1)]
+    return [("%s@l1=%s,l2=%s" % (mod.NAME, pvr.series(h), pvr.series(g)), g, h)
+            for g, h in combos]
 
 
 def run_unit(binary, patterns, results):
@@ -74,35 +101,47 @@ def load_tests():
     return tests
 
 
+def run_test(mod):
+    t = time.monotonic()
+    try:
+        mod.run()
+        ok = True
+    except pvr.TestFailure as e:
+        ok = False
+        why = str(e)
+    except Exception:  # a broken test is a failed test
+        ok = False
+        why = traceback.format_exc()
+    took = time.monotonic() - t
+    print("# %s took %.0f s" % (mod.NAME, took))
+    if ok:
+        print("PASS %s" % mod.NAME, flush=True)
+    else:
+        print("FAIL %s" % mod.NAME, flush=True)
+        for line in why.splitlines()[-20:]:
+            print("  " + line)
+        print("  log: build/test-run/%s/log.txt" % mod.NAME.replace("/", "-"))
+    return ok
+
+
 def main():
     patterns = sys.argv[1:]
     results = []
     t0 = time.monotonic()
     for binary in UNIT_BINARIES:
         run_unit(binary, patterns, results)
+    kvers = pvr.kvers()
+    print("# kernels: %s" % " ".join(kvers), flush=True)
     for mod in load_tests():
-        if not selected(mod.NAME, patterns):
-            continue
-        t = time.monotonic()
-        try:
-            mod.run()
-            ok = True
-        except pvr.TestFailure as e:
-            ok = False
-            why = str(e)
-        except Exception:  # a broken test is a failed test
-            ok = False
-            why = traceback.format_exc()
-        took = time.monotonic() - t
-        print("# %s took %.0f s" % (mod.NAME, took))
-        if ok:
-            print("PASS %s" % mod.NAME, flush=True)
-        else:
-            print("FAIL %s" % mod.NAME, flush=True)
-            for line in why.splitlines()[-20:]:
-                print("  " + line)
-            print("  log: build/test-run/%s/log.txt" % mod.NAME.replace("/", "-"))
-        results.append(ok)
+        base = mod.NAME
+        for name, guest, host in runs(mod, kvers):
+            if not selected(name, patterns):
+                continue
+            os.environ["PVR_KVER"] = guest
+            os.environ["PVR_L1_KVER"] = host
+            mod.NAME = name  # the test's logs go to its own directory
+            results.append(run_test(mod))
+            mod.NAME = base
     passed = sum(results)
     failed = len(results) - passed
     print("# took %.0f s" % (time.monotonic() - t0))

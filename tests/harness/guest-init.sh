@@ -11,6 +11,33 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 export PATH=/bin
 
+# Modules the kernel has built in (Debian's 6.12 builds virtio_pci in) are
+# loaded already: modprobe says so, as kmod's does, instead of failing
+# to find them in modules.dep, which busybox's reads alone.
+builtin=/lib/modules/$(uname -r)/modules.builtin
+if [ -s "$builtin" ]; then
+	rm -f /bin/modprobe
+	cat > /bin/modprobe <<'END'
+#!/bin/sh
+remove=0
+for a in "$@"; do
+	case $a in
+	-r) remove=1 ;;
+	-*) ;;
+	*) name=$(echo "$a" | tr - _); break ;;
+	esac
+done
+if [ -n "${name:-}" ] &&
+   sed 's,.*/,,; s,\.ko.*,,; s,-,_,g' "/lib/modules/$(uname -r)/modules.builtin" |
+   grep -qx "$name"; then
+	[ $remove = 0 ] || echo "modprobe: $name is builtin" >&2
+	exit $remove
+fi
+exec busybox modprobe "$@"
+END
+	chmod 755 /bin/modprobe
+fi
+
 load_pvrecover=1
 shell=ttyS0
 for arg in $(cat /proc/cmdline); do

@@ -84,6 +84,7 @@ plan=$(awk -v want="$want" '
 		next
 	}
 	{
+		if (FILENAME == ARGV[3]) { builtin[norm($1)] = 1; next }
 		path = $1; sub(/:$/, "", path)
 		name = norm(path)
 		line[name] = $0; file[name] = path
@@ -95,6 +96,7 @@ plan=$(awk -v want="$want" '
 		for (m in start) visit(m)
 		for (i = 1; i <= n; i++) {
 			m = order[i]
+			if (m in builtin) continue
 			if (!(m in file)) print "missing " m
 			else if (!(m in extra)) print "copy " file[m] "\ndep " line[m]
 		}
@@ -106,7 +108,7 @@ plan=$(awk -v want="$want" '
 			for (i = n; i >= 1; i--) deps = deps " " file[order[i]]
 			print "dep " deps
 		}
-	}' "$extras" "$mods/modules.dep")
+	}' "$extras" "$mods/modules.dep" "$mods/modules.builtin")
 
 missing=$(echo "$plan" | sed -n 's/^missing //p' | tr '\n' ' ')
 if [ -n "$missing" ]; then
@@ -119,6 +121,8 @@ for f in $(echo "$plan" | sed -n 's/^copy //p'); do
 done
 # busybox modprobe resolves names through modules.dep alone.
 echo "$plan" | sed -n 's/^dep //p' > "$root/$mods/modules.dep"
+# What the kernel has built in counts as loaded (guest-init.sh).
+cp "$mods/modules.builtin" "$root/$mods/modules.builtin"
 rm "$extras"
 
 for f in $files; do

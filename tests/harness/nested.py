@@ -24,8 +24,6 @@ import time
 
 import pvr
 
-L1_INITRD = os.environ.get("PVR_INITRD_L1",
-                           os.path.join(pvr.BUILD, "guest", "initramfs-l1.cpio.gz"))
 # Loaded by L1's /init.  vhost_recover is only used by the "vhost" back end
 # and idles otherwise; tests that need it check that it loaded.
 L1_MODULES = ("vfio", "vfio_iommu_type1", "vfio_pci", "kvm_amd", "vhost_recover")
@@ -39,7 +37,6 @@ NVME2_BDF = "0000:01:00.1"
 # in L1 and L2).  tests/kmod/pvr_msix.ko drives it in L2: a function with
 # MSI-X whose interrupt L0's QMP "balloon" command raises.
 BALLOON_BDF = "0000:02:00.0"
-HOST_KO = os.path.join(pvr.TOP, "host", "vhost-recover", "vhost-recover.ko")
 # The recovery devices, by back end.
 RECOVERY_DRIVERS = {"virtio": "virtio-pvrecover-pci", "vhost": "vhost-recover-pci"}
 # L0's emulated nvme stands in for a physical one, so it offers what
@@ -96,8 +93,9 @@ def require_backend(backend):
     built, rather than after booting two guests."""
     if backend != "vhost":
         return
-    pvr.check(os.path.exists(HOST_KO) or "PVR_INITRD_L1" in os.environ,
-              "%s is not built (make modules)" % os.path.relpath(HOST_KO, pvr.TOP))
+    host_ko = pvr.kbuild(pvr.l1_kver(), "vhost-recover.ko")
+    pvr.check(os.path.exists(host_ko) or "PVR_INITRD_L1" in os.environ,
+              "%s is not built (make modules)" % os.path.relpath(host_ko, pvr.TOP))
     try:
         out = subprocess.run([pvr.QEMU, "-device", "help"], capture_output=True,
                              text=True, timeout=60).stdout
@@ -106,6 +104,29 @@ def require_backend(backend):
     pvr.check('"%s"' % RECOVERY_DRIVERS[backend] in out,
               "%s has no %s device (QEMU front end not built)"
               % (os.path.relpath(pvr.QEMU, pvr.TOP), RECOVERY_DRIVERS[backend]))
+
+
+def l1_initrd():
+    """L1's image with L2's kernel and image appended under /l2: $PVR_INITRD_L1,
+    else the one made of build/k/L1/initramfs-l1.cpio.gz and
+    build/k/L2/l2.cpio.gz (the kernel unpacks concatenated archives), kept
+    in build/k/L1 while both parts are older."""
+    if os.environ.get("PVR_INITRD_L1"):
+        return os.environ["PVR_INITRD_L1"]
+    l1, l2 = pvr.l1_kver(), pvr.kver()
+    parts = [pvr.kbuild(l1, "initramfs-l1.cpio.gz"), pvr.kbuild(l2, "l2.cpio.gz")]
+    for p in parts:
+        pvr.check(os.path.exists(p), "%s is not built (make initramfs)"
+                  % os.path.relpath(p, pvr.TOP))
+    out = pvr.kbuild(l1, "initramfs-l1+%s.cpio.gz" % l2)
+    if not os.path.exists(out) or any(os.path.getmtime(p) > os.path.getmtime(out)
+                                       for p in parts):
+        with open(out + ".tmp", "wb") as f:
+            for p in parts:
+                with open(p, "rb") as src:
+                    f.write(src.read())
+        os.replace(out + ".tmp", out)
+    return out
 
 
 class Nested:
@@ -142,7 +163,7 @@ class Nested:
         self.l0 = pvr.Guest(name, devices, modules=L1_MODULES, pvrecover=False,
                             mem=3072, machine="q35,kernel-irqchip=split",
                             accel="tcg,thread=multi", cpu="max",
-                            initrd=L1_INITRD,
+                            initrd=l1_initrd(), kernel=pvr.l1_kver(),
                             append="intel_iommu=on pvr.shell=ttyS1",
                             serials=("l1", "l2", "qmp2"))
         self.log = self.l0.log

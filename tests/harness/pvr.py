@@ -44,15 +44,41 @@ def event_time(ev):
     return ev["timestamp"]["seconds"] + ev["timestamp"]["microseconds"] / 1e6
 
 
-def kver():
-    """The Debian kernel the tests boot: $KVER, else the project's default
-    (scripts/kver.sh, the one place that decides; never simply the
-    newest kernel installed)."""
-    p = subprocess.run([os.path.join(TOP, "scripts", "kver.sh")],
+def _kver_sh(*args):
+    p = subprocess.run([os.path.join(TOP, "scripts", "kver.sh")] + list(args),
                        capture_output=True, text=True)
     if p.returncode:
         raise TestFailure(p.stderr.strip() or "scripts/kver.sh failed")
-    return p.stdout.strip()
+    return p.stdout.split()
+
+
+def kver():
+    """The Debian kernel the guest runs (L2 in the nested tests): $PVR_KVER,
+    else the project's default (scripts/kver.sh, the one place that
+    decides; never simply the newest kernel installed)."""
+    return os.environ.get("PVR_KVER") or _kver_sh()[0]
+
+
+def l1_kver():
+    """The Debian kernel of L1, the host of the nested tests: $PVR_L1_KVER,
+    else the guest's."""
+    return os.environ.get("PVR_L1_KVER") or kver()
+
+
+def kvers():
+    """The matrix: $PVR_KVERS, else every supported series' newest
+    kernel (scripts/kver.sh --all), the default first."""
+    return os.environ.get("PVR_KVERS", "").split() or _kver_sh("--all")
+
+
+def series(k):
+    """6.1.0-57-amd64 -> "6.1", as test names carry it."""
+    return ".".join(re.split(r"[.-]", k)[:2])
+
+
+def kbuild(k, *path):
+    """build/k/KVER/...: a kernel's modules and images (make initramfs)."""
+    return os.path.join(BUILD, "k", k, *path)
 
 
 class Qmp:
@@ -314,16 +340,15 @@ class Guest(Console):
 
     def __init__(self, name, devices, modules=("virtio_pci",), pvrecover=True,
                  mem=512, append="", machine="q35", accel="tcg", cpu="max",
-                 initrd=None, serials=()):
+                 initrd=None, serials=(), kernel=None):
         self.name = name
         self.dir = workdir(name)
         self.logf = open(os.path.join(self.dir, "log.txt"), "w")
         self.t0 = time.monotonic()
         super().__init__(self.log)
-        k = kver()
+        k = kernel or kver()
         if initrd is None:
-            initrd = os.environ.get("PVR_INITRD",
-                                    os.path.join(BUILD, "guest", "initramfs.cpio.gz"))
+            initrd = os.environ.get("PVR_INITRD") or kbuild(k, "initramfs.cpio.gz")
         qmp_path = os.path.join(self.dir, "qmp.sock")
         cmdline = "console=ttyS0 panic=-1 pvr.modules=%s %s %s" % (
             ",".join(modules), "" if pvrecover else "pvr.pvrecover=0", append)
