@@ -6,12 +6,17 @@
  * from inside the host's AER/DPC recovery, after the PCI core set the
  * function's error_state.  The wakeup reads that state: frozen means the
  * host is resetting the function (fatal), normal means it is not
- * (non-fatal), perm_failure means it gave up.  ERROR_DETECTED is queued at
+ * (non-fatal), perm_failure means it is gone.  ERROR_DETECTED is queued at
  * once.  After a fatal error the recovery is watched, never waited for: the
- * PCI core sets error_state back to normal in report_resume() with the
- * function's device lock held, or to perm_failure if recovery failed, so
- * "normal and the device lock is free" means the host's recovery of this
- * function has finished.  Only then is RESET_DONE queued (spec 3.3).
+ * PCI core sets error_state back to normal with the function's device lock
+ * held, in report_resume() (6.12 already in report_slot_reset(), if that
+ * walk runs: compat.h), and then does nothing more to a vfio-pci function,
+ * which has no slot_reset or resume handler; so "normal and the device
+ * lock is free" means the host's recovery of this function has finished.
+ * Only then is RESET_DONE queued (spec 3.3).  A failed recovery leaves it
+ * frozen (perm_failure comes only from pci_dev_set_disconnected(), when
+ * the function is gone): the guest is told PERM_FAILURE once
+ * recovery_timeout_ms has passed.
  */
 #define pr_fmt(fmt) "vhost-recover: " fmt
 
@@ -49,7 +54,11 @@ unsigned int vrec_recovery_timeout(void)
 	return READ_ONCE(recovery_timeout_ms);
 }
 
-/* Runs in the signaller's context with the eventfd's wait queue locked. */
+/*
+ * Runs in the signaller's context with the eventfd's wait queue locked:
+ * vfio-pci's error_detected, with the device lock held (and vfio-pci's
+ * igate mutex on 6.1, rcu_read_lock() on 6.12), or the owner.  Never sleeps.
+ */
 static int vrec_error_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 			     int sync, void *key)
 {

@@ -16,7 +16,22 @@
  * vhost_get_vq_desc(), vhost_dev_flush(), vhost_dev_ioctl() and
  * vhost_vring_ioctl(); and what attach.c relies on from the PCI core's
  * error recovery and vfio-pci (README.md, "Kernel differences the host
- * module covers").
+ * module covers"), but for one thing no wrapper can hide:
+ *
+ *   error_state                6.12's report_slot_reset() sets it back to
+ *                              normal, 6.1 only report_resume().  That walk
+ *                              runs when a driver below the bridge votes
+ *                              NEED_RESET (pcieport does for a frozen
+ *                              error; vfio-pci never): then RESET_DONE may
+ *                              go out after the function's slot_reset step
+ *                              instead of its resume step, in which the
+ *                              host does nothing to a vfio-pci function;
+ *                              and if the recovery fails after that walk,
+ *                              the function is left normal, not frozen, so
+ *                              the guest is told RESET_DONE where 6.1 tells
+ *                              PERM_FAILURE after recovery_timeout_ms.  No
+ *                              state the module can read tells the two
+ *                              steps apart.
  */
 #ifndef _VHOST_RECOVER_COMPAT_H
 #define _VHOST_RECOVER_COMPAT_H
