@@ -52,7 +52,7 @@ NESTED = [
     (r"^l2 " + WRITE, "L2     writes a 1 MiB random pattern to its assigned nvme"),
     (r"^qmp -> .*pcie_aer_inject_error.*",
      "L0     injects a fatal MalfTLP at the root port above the nvme"),
-    (r"^l1k .*AER: (Uncorrected.*)", "L1     kernel AER: %s"),
+    (r"^l1k .*AER: (Uncorrect(?:ed|able).*)", "L1     kernel AER: %s"),
     (r"^l1k .*AER: (Root Port link has been reset.*)", "L1     kernel AER: %s"),
     (r"^l1k .*AER: (device recovery successful)", "L1     kernel AER: %s"),
     (r"^l1k .*vhost-recover: [\w:.]+: (.*)", "L1     vhost-recover.ko: %s"),

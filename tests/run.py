@@ -57,7 +57,7 @@ def runs(mod, kvers):
         combos.append((l1, l2))
     if len(combos) == 1:
         return [(mod.NAME, l2, l1)]
-    return [("%s@l1=%s,l2=%s" % (mod.NAME, pvr.series(h), pvr.series(g)), g, h)
+    return [("%s@l1-%s+l2-%s" % (mod.NAME, pvr.series(h), pvr.series(g)), g, h)
             for g, h in combos]
 
 

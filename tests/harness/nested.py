@@ -50,10 +50,12 @@ RECOVERY_DRIVERS = {"virtio": "virtio-pvrecover-pci", "vhost": "vhost-recover-pc
 L0_NVME_PROPS = "dbcs=off"
 # Errors pcie_aer_inject_error knows, by the severity the root port's AER
 # capability gives them by default (PCIe base spec, uncorrectable error
-# severity register): L1 logs "Uncorrected (Fatal)" or "Uncorrected
-# (Non-Fatal)".
+# severity register), and what L1's AER driver logs for each: 6.1 says
+# "Uncorrected (Fatal)", 6.12 "Uncorrectable (Fatal)".
 FATAL_ERROR = "MALF_TLP"
 NONFATAL_ERROR = "POISON_TLP"
+AER_FATAL_LINE = r"AER: Uncorrect(?:ed|able) \(Fatal\) error"
+AER_NONFATAL_LINE = r"AER: Uncorrect(?:ed|able) \(Non-Fatal\) error"
 
 # vhost-recover.ko's lines on L1's console, after "vhost-recover: <BDF>: "
 # (the module's contract with the tests and the demo; N are numbers):

@@ -33,7 +33,7 @@ def run():
                   "reset-done answered %r" % done)
 
         # L1's kernel saw the error and recovered the link ...
-        n.l0.wait_console(r"AER: Uncorrected \(Fatal\) error", 10, l1_mark)
+        n.l0.wait_console(nested.AER_FATAL_LINE, 10, l1_mark)
         link = n.l0.wait_console(r"AER: Root Port link has been reset", 10, l1_mark)
         ok = n.l0.wait_console(r"AER: device recovery successful", 10, l1_mark)
         # ... the module sent both notices, the ones L2 answered ...

@@ -4,6 +4,8 @@ without resetting anything, vhost-recover.ko sends L2 one ERROR_DETECTED
 without the fatal flag and no RESET_DONE, and L2's nvme driver checks and
 resumes through its AER callbacks, its data intact."""
 
+import re
+
 import nested
 import pvr
 from _common import assert_data_and_new_io, steps, write_pattern
@@ -21,7 +23,7 @@ def run():
         l1_mark = n.l0.mark()
         ev_mark = len(n.qmp2.events)
         n.inject_nonfatal()
-        n.l0.wait_console(r"AER: Uncorrected \(Non-Fatal\) error", 30, l1_mark)
+        n.l0.wait_console(nested.AER_NONFATAL_LINE, 30, l1_mark)
         _, ack = n.qmp2.wait_event("PVRECOVER_ACK", 60, ev_mark, device="hostdev0",
                                    notice="error-detected")
         ack = ack["data"]
@@ -46,7 +48,9 @@ def run():
         # No second half: by now L1's recovery is long over and L2 has done
         # its I/O; whatever the module would send after it has been logged.
         dmesg = n.l1_dmesg()
-        since = dmesg[dmesg.find("Uncorrected (Non-Fatal)"):]
+        at = re.search(nested.AER_NONFATAL_LINE, dmesg)
+        pvr.check(at, "L1's dmesg has no non-fatal error")
+        since = dmesg[at.start():]
         pvr.check("Root Port link has been reset" not in since,
                   "L1 reset the link for a non-fatal error")
         lines = [l for l in since.splitlines() if "vhost-recover:" in l]

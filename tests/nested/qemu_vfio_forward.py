@@ -29,7 +29,7 @@ def run():
                   ("recovered", "reset-hooks"), "reset-done answered %r" % done["data"])
 
         # L1's kernel really saw and recovered from the error ...
-        n.l0.wait_console(r"AER: Uncorrected \(Fatal\) error", 10, l1_mark)
+        n.l0.wait_console(nested.AER_FATAL_LINE, 10, l1_mark)
         rec = n.l0.wait_console(r"AER: device recovery successful", 10, l1_mark)
         # ... before L2 was told the device is usable again.
         done_line = n.l2.wait_console(

@@ -19,7 +19,7 @@ def run():
         st = n.qmp2.cmd("query-status")
         pvr.check(st["status"] == "internal-error", "L2 status %r" % st)
         # L1 itself recovered: only L2 is lost.
-        n.l0.wait_console(r"AER: Uncorrected \(Fatal\) error", 10, l1_mark)
+        n.l0.wait_console(nested.AER_FATAL_LINE, 10, l1_mark)
         n.l0.wait_console(r"AER: device recovery successful", 30, l1_mark)
         pvr.check("Unrecoverable error detected" in n.l2_qemu_log(),
                   "L1's QEMU log lacks the vfio error")
