@@ -13,6 +13,7 @@ pkgs="
 	sparse
 	libglib2.0-dev libpixman-1-dev libslirp-dev ninja-build python3-venv
 	pkg-config dpkg-dev
+	dkms dh-dkms debhelper fakeroot
 	seabios ipxe-qemu qemu-system-data
 "
 
