@@ -74,7 +74,8 @@ for k in $kvers; do
 done
 
 rc=0
-for s in "$top"/scripts/*.sh "$top"/tests/harness/*.sh "$top"/.ci/run; do
+for s in "$top"/scripts/*.sh "$top"/tests/harness/*.sh "$top"/.ci/run \
+	"$top"/packaging/*/*.sh "$top"/packaging/*/debian/*.postinst; do
 	sh -n "$s" || rc=1
 done >"$out" 2>&1
 report "sh -n (scripts)" $rc
