@@ -87,6 +87,9 @@ plan=$(awk -v want="$want" '
 		if (FILENAME == ARGV[3]) { builtin[norm($1)] = 1; next }
 		path = $1; sub(/:$/, "", path)
 		name = norm(path)
+		# A module built here wins over one installed under that name
+		# (by the DKMS packages, say).
+		if (name in extra) next
 		line[name] = $0; file[name] = path
 		for (i = 2; i <= NF; i++) needs[name] = needs[name] " " norm($i)
 	}
