@@ -43,10 +43,13 @@ def selected(name, patterns):
 
 def runs(mod, kvers):
     """(name, guest kernel, L1 kernel) for each run of a test over the
-    kernel matrix: a single-level test on every kernel; a nested one with
+    kernel matrix: a package test once (it covers every kernel itself), a
+    single-level test on every kernel; a nested one with
     L1 (the host) on the newest series and L2 on the default, and the
     NESTED_BOTH_WAYS ones the other way round as well.  Names carry the
     kernels where a test runs more than once."""
+    if mod.NAME.startswith("pkg/"):
+        return [(mod.NAME, kvers[0], kvers[-1])]
     if mod.NAME.startswith("single/"):
         if len(kvers) == 1:
             return [(mod.NAME, kvers[0], kvers[0])]

@@ -12,26 +12,41 @@
 #                         the kernel unpacks concatenated archives, so the
 #                         harness appends this one to L1's.
 #
-# Usage: build-images.sh KVER
+# Usage: build-images.sh [-m MODDIR] [-o OUTDIR] KVER
+#   -m  take the modules (*.ko) from MODDIR instead (the ones DKMS built,
+#       say: tests/pkg/dkms_images.py)
+#   -o  write the images to OUTDIR instead
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 b=$top/build
+mod=""
+outdir=""
+while getopts m:o: opt; do
+	case $opt in
+	m) mod=$OPTARG ;;
+	o) outdir=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
 kver=$1
-k=$b/k/$kver
+m=${mod:-$b/k/$kver}
+k=${outdir:-$b/k/$kver}
+mkdir -p "$k"
 mk=$top/tests/harness/mkinitramfs.sh
 l1_modules="vfio vfio_iommu_type1 vfio_pci kvm_amd vhost vhost_iotlb nvme"
 
-"$mk" -f "$k/pvr_badguest.ko:/lib/modules/$kver/extra/pvr_badguest.ko" \
-	-f "$k/pvr_msix.ko:/lib/modules/$kver/extra/pvr_msix.ko" \
+"$mk" -f "$m/pvr_badguest.ko:/lib/modules/$kver/extra/pvr_badguest.ko" \
+	-f "$m/pvr_msix.ko:/lib/modules/$kver/extra/pvr_msix.ko" \
 	-b "$b/progs/io_writer" \
-	"$kver" "$k/pvrecover.ko" "$k/initramfs.cpio.gz"
-"$mk" -m "$l1_modules" -k "$k/vhost-recover.ko" \
+	"$kver" "$m/pvrecover.ko" "$k/initramfs.cpio.gz"
+"$mk" -m "$l1_modules" -k "$m/vhost-recover.ko" \
 	-b "$b/qemu/qemu-system-x86_64" -b "$b/progs/vhost_ioctl" \
 	-b "$b/progs/io_writer" \
 	-f /usr/share/seabios/bios-256k.bin:/usr/share/qemu/bios-256k.bin \
 	-f /usr/share/qemu/linuxboot_dma.bin:/usr/share/qemu/linuxboot_dma.bin \
 	-f /usr/share/qemu/kvmvapic.bin:/usr/share/qemu/kvmvapic.bin \
-	"$kver" "$k/pvrecover.ko" "$k/initramfs-l1.cpio.gz"
+	"$kver" "$m/pvrecover.ko" "$k/initramfs-l1.cpio.gz"
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
