@@ -44,14 +44,15 @@ def selected(name, patterns):
 def runs(mod, kvers):
     """(name, guest kernel, L1 kernel) for each run of a test over the
     kernel matrix: a package test once (it covers every kernel itself), a
-    single-level test on every kernel; a nested one with
+    single-level test on every kernel (DEFAULT_KERNEL_ONLY ones on the
+    default); a nested one with
     L1 (the host) on the newest series and L2 on the default, and the
     NESTED_BOTH_WAYS ones the other way round as well.  Names carry the
     kernels where a test runs more than once."""
     if mod.NAME.startswith("pkg/"):
         return [(mod.NAME, kvers[0], kvers[-1])]
     if mod.NAME.startswith("single/"):
-        if len(kvers) == 1:
+        if len(kvers) == 1 or getattr(mod, "DEFAULT_KERNEL_ONLY", False):
             return [(mod.NAME, kvers[0], kvers[0])]
         return [("%s@%s" % (mod.NAME, pvr.series(k)), k, k) for k in kvers]
     l1, l2 = kvers[-1], kvers[0]

@@ -12,6 +12,12 @@ from _common import nvme_guest, read_digest, write_pattern
 
 NAME = "single/reset-under-load"
 RESETS = 800
+# What this tests is QEMU's side, so it runs on the default guest kernel
+# only.  A Debian 6.12 guest under TCG loses CPU 0's timer tick for good
+# after some hundred of these paused resets (twice of two: at reset 772
+# and 420; an RCU stall on CPU 0 with the spinner in user mode and no tick
+# taken, so the recovery's work on that CPU never runs): open, see README.
+DEFAULT_KERNEL_ONLY = True
 
 
 def run():
