@@ -20,6 +20,9 @@
 #include "compat.h"
 #include "pvrecover.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 /**
  * pvr_count() - bump a counter
  * @pv: the pvrecover device.
@@ -120,6 +123,7 @@ static bool pvr_ack_flush(struct pvr_dev *pv)
 /**
  * pvr_send_ack() - answer a notice
  * @pv: the pvrecover device.
+ * @pdev: the function the notice named, or NULL (for the trace).
  * @n: the notice answered (fields not marked valid are sent as zero).
  * @status: an enum virtio_pvrecover_status value.
  * @method: an enum virtio_pvrecover_method value.
@@ -130,13 +134,15 @@ static bool pvr_ack_flush(struct pvr_dev *pv)
  * posted nor queued, or that comes after the device stopped, is dropped and
  * counted.  Must be called from process context.
  */
-void pvr_send_ack(struct pvr_dev *pv, const struct pvr_notice *n,
-		  u16 status, u16 method, u32 guest_us)
+void pvr_send_ack(struct pvr_dev *pv, const struct pci_dev *pdev,
+		  const struct pvr_notice *n, u16 status, u16 method,
+		  u32 guest_us)
 {
 	struct pvr_ack_buf *b;
 	unsigned long flags;
 	bool kick = false;
 
+	trace_pvrecover_notice_answered(pdev, n, status, method, guest_us);
 	pvr_count_status(pv, status, method, guest_us);
 
 	b = kmalloc(sizeof(*b), GFP_KERNEL);
@@ -242,7 +248,7 @@ static void pvr_rx_one(struct pvr_dev *pv,
 				     n.seq, pvr_notice_name(n.type),
 				     pvr_parse_name(res), len);
 	}
-	pvr_send_ack(pv, &n, status, VIRTIO_PVRECOVER_M_NONE,
+	pvr_send_ack(pv, NULL, &n, status, VIRTIO_PVRECOVER_M_NONE,
 		     pvr_elapsed_us(start));
 }
 

@@ -203,8 +203,9 @@ extern const struct attribute_group *pvr_groups[];
 
 void pvr_count(struct pvr_dev *pv, enum pvr_counter c);
 u32 pvr_elapsed_us(ktime_t start);
-void pvr_send_ack(struct pvr_dev *pv, const struct pvr_notice *n,
-		  u16 status, u16 method, u32 guest_us);
+void pvr_send_ack(struct pvr_dev *pv, const struct pci_dev *pdev,
+		  const struct pvr_notice *n, u16 status, u16 method,
+		  u32 guest_us);
 
 int pvr_recover_init(struct pvr_dev *pv);
 void pvr_recover_stop(struct pvr_dev *pv);

@@ -37,6 +37,7 @@
 #include <linux/slab.h>
 
 #include "pvrecover.h"
+#include "trace.h"
 
 /*
  * For tests only: widen the window between resolving a notice's address
@@ -49,9 +50,9 @@ MODULE_PARM_DESC(test_dispatch_delay_ms,
 		 "for tests only: sleep this long in dispatch once a notice's function is found (default 0)");
 
 /*
- * One line per recovery step on the PCI function, grepped by the
- * integration tests: "pvrecover: seq <seq> <notice>: <step>".  Keep the
- * format.
+ * A kernel log line about a notice: "pvrecover: seq <seq> <notice>: <what>".
+ * Only for what an administrator must see (a recovery's outcome, a
+ * failure); each step is a tracepoint (trace.h).
  */
 static __printf(3, 4) void pvr_log(struct pci_dev *pdev,
 				   const struct pvr_queued *q,
@@ -321,14 +322,17 @@ static void pvr_quiesce(struct pvr_ctx *ctx, const struct pvr_queued *q,
 	ctx->drv = pdev->driver;
 	if (eh && eh->reset_prepare) {
 		ctx->method = VIRTIO_PVRECOVER_M_RESET_HOOKS;
-		pvr_log(pdev, q, "reset_prepare");
+		trace_pvrecover_callback_start(pdev, &q->n, PVR_CB_RESET_PREPARE, 0);
 		eh->reset_prepare(pdev);
+		trace_pvrecover_callback_finish(pdev, &q->n, PVR_CB_RESET_PREPARE, 0);
 	} else if (eh && eh->error_detected) {
 		ctx->method = VIRTIO_PVRECOVER_M_AER;
-		pvr_log(pdev, q, "error_detected");
+		trace_pvrecover_callback_start(pdev, &q->n, PVR_CB_ERROR_DETECTED, 0);
 		ctx->vote = eh->error_detected(pdev, planned ?
 					       pci_channel_io_normal :
 					       pci_channel_io_frozen);
+		trace_pvrecover_callback_finish(pdev, &q->n, PVR_CB_ERROR_DETECTED,
+						(__force int)ctx->vote);
 	} else {
 		ctx->method = VIRTIO_PVRECOVER_M_REPROBE;
 	}
@@ -343,8 +347,9 @@ static void pvr_quiesce(struct pvr_ctx *ctx, const struct pvr_queued *q,
 	 * once config space is back.
 	 */
 	if (ctx->method == VIRTIO_PVRECOVER_M_REPROBE && planned && bound) {
-		pvr_log(pdev, q, "unbind");
+		trace_pvrecover_callback_start(pdev, &q->n, PVR_CB_UNBIND, 0);
 		device_release_driver(&pdev->dev);
+		trace_pvrecover_callback_finish(pdev, &q->n, PVR_CB_UNBIND, 0);
 		ctx->released = true;
 	}
 }
@@ -357,12 +362,14 @@ static enum pvr_outcome pvr_reprobe(struct pvr_ctx *ctx,
 	int ret;
 
 	if (!ctx->released && READ_ONCE(pdev->dev.driver)) {
-		pvr_log(pdev, q, "unbind");
+		trace_pvrecover_callback_start(pdev, &q->n, PVR_CB_UNBIND, 0);
 		device_release_driver(&pdev->dev);
+		trace_pvrecover_callback_finish(pdev, &q->n, PVR_CB_UNBIND, 0);
 	}
 	ctx->released = false;
-	pvr_log(pdev, q, "probe");
+	trace_pvrecover_callback_start(pdev, &q->n, PVR_CB_PROBE, 0);
 	ret = device_attach(&pdev->dev);
+	trace_pvrecover_callback_finish(pdev, &q->n, PVR_CB_PROBE, ret);
 	return ret > 0 ? PVR_OUT_OK : PVR_OUT_FAILED;
 }
 
@@ -374,14 +381,20 @@ static enum pvr_outcome pvr_slot_reset_resume(struct pci_dev *pdev,
 					      const struct pci_error_handlers *eh,
 					      const struct pvr_queued *q)
 {
+	pci_ers_result_t vote;
+
 	if (eh->slot_reset) {
-		pvr_log(pdev, q, "slot_reset");
-		if (eh->slot_reset(pdev) != PCI_ERS_RESULT_RECOVERED)
+		trace_pvrecover_callback_start(pdev, &q->n, PVR_CB_SLOT_RESET, 0);
+		vote = eh->slot_reset(pdev);
+		trace_pvrecover_callback_finish(pdev, &q->n, PVR_CB_SLOT_RESET,
+						(__force int)vote);
+		if (vote != PCI_ERS_RESULT_RECOVERED)
 			return PVR_OUT_FAILED;
 	}
 	if (eh->resume) {
-		pvr_log(pdev, q, "resume");
+		trace_pvrecover_callback_start(pdev, &q->n, PVR_CB_RESUME, 0);
 		eh->resume(pdev);
+		trace_pvrecover_callback_finish(pdev, &q->n, PVR_CB_RESUME, 0);
 	}
 	return PVR_OUT_OK;
 }
@@ -415,8 +428,9 @@ static enum pvr_outcome pvr_reinit(struct pvr_ctx *ctx,
 			*method = VIRTIO_PVRECOVER_M_NONE;
 			break;
 		}
-		pvr_log(pdev, q, "reset_done");
+		trace_pvrecover_callback_start(pdev, &q->n, PVR_CB_RESET_DONE, 0);
 		eh->reset_done(pdev);
+		trace_pvrecover_callback_finish(pdev, &q->n, PVR_CB_RESET_DONE, 0);
 		break;
 	case VIRTIO_PVRECOVER_M_AER:
 		if (!eh || !eh->error_detected) {
@@ -457,8 +471,9 @@ static enum pvr_outcome pvr_nonfatal_reset(struct pvr_ctx *ctx,
 	enum pvr_outcome out = PVR_OUT_OK;
 	int err;
 
-	pvr_log(pdev, q, "reset_function");
+	trace_pvrecover_callback_start(pdev, &q->n, PVR_CB_RESET_FUNCTION, 0);
 	err = pci_reset_function(pdev);
+	trace_pvrecover_callback_finish(pdev, &q->n, PVR_CB_RESET_FUNCTION, err);
 	if (err) {
 		/* Stay quiesced: the host's RESET_DONE completes this. */
 		pvr_log(pdev, q, "no reset method (%d), waiting for the host",
@@ -488,11 +503,17 @@ static enum pvr_outcome pvr_nonfatal(struct pvr_ctx *ctx,
 	eh = pvr_eh(pdev);
 	if (eh && eh->error_detected) {
 		*method = VIRTIO_PVRECOVER_M_AER;
-		pvr_log(pdev, q, "error_detected");
+		trace_pvrecover_callback_start(pdev, &q->n, PVR_CB_ERROR_DETECTED, 0);
 		vote = eh->error_detected(pdev, pci_channel_io_normal);
+		trace_pvrecover_callback_finish(pdev, &q->n, PVR_CB_ERROR_DETECTED,
+						(__force int)vote);
 		if (vote == PCI_ERS_RESULT_CAN_RECOVER && eh->mmio_enabled) {
-			pvr_log(pdev, q, "mmio_enabled");
+			trace_pvrecover_callback_start(pdev, &q->n,
+						       PVR_CB_MMIO_ENABLED, 0);
 			vote = eh->mmio_enabled(pdev);
+			trace_pvrecover_callback_finish(pdev, &q->n,
+							PVR_CB_MMIO_ENABLED,
+							(__force int)vote);
 		}
 		if (vote == PCI_ERS_RESULT_NEED_RESET) {
 			out = PVR_OUT_NEED_RESET;
@@ -505,8 +526,11 @@ static enum pvr_outcome pvr_nonfatal(struct pvr_ctx *ctx,
 			   vote == PCI_ERS_RESULT_NO_AER_DRIVER) {
 			out = PVR_OUT_FAILED;
 		} else if (eh->resume) {
-			pvr_log(pdev, q, "resume");
+			trace_pvrecover_callback_start(pdev, &q->n, PVR_CB_RESUME,
+						       0);
 			eh->resume(pdev);
+			trace_pvrecover_callback_finish(pdev, &q->n, PVR_CB_RESUME,
+							0);
 		}
 	}
 	device_unlock(&pdev->dev);
@@ -533,6 +557,7 @@ static void pvr_offline(struct pvr_ctx *ctx, const struct pvr_queued *q,
 {
 	struct pci_dev *pdev = ctx->pdev;
 	const struct pci_error_handlers *eh;
+	pci_ers_result_t vote;
 	bool bound;
 
 	*method = VIRTIO_PVRECOVER_M_NONE;
@@ -542,15 +567,18 @@ static void pvr_offline(struct pvr_ctx *ctx, const struct pvr_queued *q,
 	eh = pvr_eh(pdev);
 	if (eh && eh->error_detected) {
 		*method = VIRTIO_PVRECOVER_M_AER;
-		pvr_log(pdev, q, "error_detected");
-		eh->error_detected(pdev, pci_channel_io_perm_failure);
+		trace_pvrecover_callback_start(pdev, &q->n, PVR_CB_ERROR_DETECTED, 0);
+		vote = eh->error_detected(pdev, pci_channel_io_perm_failure);
+		trace_pvrecover_callback_finish(pdev, &q->n, PVR_CB_ERROR_DETECTED,
+						(__force int)vote);
 	}
 	bound = pdev->driver;
 	device_unlock(&pdev->dev);
 
 	if (bound) {
-		pvr_log(pdev, q, "unbind");
+		trace_pvrecover_callback_start(pdev, &q->n, PVR_CB_UNBIND, 0);
 		device_release_driver(&pdev->dev);
+		trace_pvrecover_callback_finish(pdev, &q->n, PVR_CB_UNBIND, 0);
 	}
 	ctx->released = true;
 	pvr_uevent(pdev, PVR_UEV_FAILED);
@@ -573,6 +601,10 @@ static void pvr_pm_release(struct pvr_ctx *ctx)
 	}
 }
 
+/*
+ * The kernel log keeps one line per recovery, rate limited, and every
+ * failure; every answer is traced (pvrecover_notice_answered).
+ */
 static void pvr_log_final(struct pci_dev *pdev, const struct pvr_queued *q,
 			  u16 status, u16 method, u32 us)
 {
@@ -580,16 +612,15 @@ static void pvr_log_final(struct pci_dev *pdev, const struct pvr_queued *q,
 
 	switch (status) {
 	case VIRTIO_PVRECOVER_S_RECOVERED:
-		pvr_log(pdev, q, "recovered (%s) in %u us", m, us);
+		dev_info_ratelimited(&pdev->dev,
+				     "pvrecover: seq %u %s: recovered (%s) in %u us\n",
+				     q->n.seq, pvr_notice_name(q->n.type), m,
+				     us);
 		break;
 	case VIRTIO_PVRECOVER_S_FAILED:
 		pvr_log(pdev, q, "failed (%s)", m);
 		break;
-	case VIRTIO_PVRECOVER_S_PREPARED:
-		pvr_log(pdev, q, "prepared (%s)", m);
-		break;
 	default:
-		pvr_log(pdev, q, "%s", pvr_status_name(status));
 		break;
 	}
 }
@@ -618,7 +649,7 @@ static void pvr_handle(struct pvr_ctx *ctx, const struct pvr_queued *q)
 		status = VIRTIO_PVRECOVER_S_UNKNOWN_DEVICE;
 		us = pvr_elapsed_us(q->start);
 		pvr_log_final(pdev, q, status, method, us);
-		pvr_send_ack(ctx->pv, &q->n, status, method, us);
+		pvr_send_ack(ctx->pv, pdev, &q->n, status, method, us);
 		return;
 	}
 
@@ -696,7 +727,7 @@ static void pvr_handle(struct pvr_ctx *ctx, const struct pvr_queued *q)
 
 	us = pvr_elapsed_us(q->start);
 	pvr_log_final(pdev, q, status, method, us);
-	pvr_send_ack(ctx->pv, &q->n, status, method, us);
+	pvr_send_ack(ctx->pv, pdev, &q->n, status, method, us);
 }
 
 /*
@@ -843,6 +874,7 @@ void pvr_dispatch(struct pvr_dev *pv, const struct pvr_notice *n,
 
 	mutex_lock(&pv->ctx_lock);
 	pdev = pvr_resolve(n);
+	trace_pvrecover_notice_received(pdev, n);
 	if (pdev && pdev == pv->self) {
 		status = VIRTIO_PVRECOVER_S_FAILED;
 	} else if (pdev) {
@@ -880,7 +912,7 @@ void pvr_dispatch(struct pvr_dev *pv, const struct pvr_notice *n,
 		break;
 	}
 	if (status)
-		pvr_send_ack(pv, n, status, VIRTIO_PVRECOVER_M_NONE,
+		pvr_send_ack(pv, pdev, n, status, VIRTIO_PVRECOVER_M_NONE,
 			     pvr_elapsed_us(start));
 	pci_dev_put(pdev);
 }
