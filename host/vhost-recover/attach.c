@@ -122,11 +122,10 @@ static void vrec_error_work(struct work_struct *work)
 	/* The eventfd is the owner's too: it can flood us, so rate limit. */
 	if (bits & BIT(VREC_ERR_NONFATAL))
 		vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED, 0,
-				  "non-fatal error", &fn->error_rs);
+				  NULL, NULL);
 	if (fatal) {
 		vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED,
-				  VIRTIO_PVRECOVER_NF_FATAL, "fatal error",
-				  &fn->error_rs);
+				  VIRTIO_PVRECOVER_NF_FATAL, NULL, NULL);
 		queue_delayed_work(system_wq, &fn->watch,
 				   msecs_to_jiffies(VREC_WATCH_MS));
 	}
@@ -149,11 +148,14 @@ static void vrec_recovery_end(struct vrec_fn *fn, u16 type,
 	else
 		vrec->stats.host_failures++;
 	spin_unlock(&vrec->lock);
-	/* Once per recovery: not rate limited.  A guest that took no buffers
-	 * gets one state-lost for both halves, and the line says so.
+	/* The one line per recovery, rate limited as the errors the owner
+	 * may fake are; a failure always.  A guest that took no buffers gets
+	 * one state-lost for both halves, and the line says so.
 	 */
 	snprintf(what, sizeof(what), "host recovery %s in %u ms", outcome, ms);
-	vrec_queue_notice(fn, type, 0, what, NULL);
+	vrec_queue_notice(fn, type, 0, what,
+			  type == VIRTIO_PVRECOVER_N_RESET_DONE ?
+			  &fn->error_rs : NULL);
 }
 
 /*

@@ -383,7 +383,7 @@ int vrec_plan_reset(struct vhost_recover *vrec, struct vhost_recover_reset *r)
 	for (i = 0; plan->prepare && i < plan->count; i++) {
 		m = &plan->members[i];
 		vrec_queue_plan(m->fn, VIRTIO_PVRECOVER_N_PREPARE_RESET,
-				plan->deadline_ms, &m->seq, "planned reset");
+				plan->deadline_ms, &m->seq, NULL);
 	}
 	mutex_unlock(&vrec->plan_mutex);
 	return 0;
@@ -463,9 +463,6 @@ void vrec_plan_ack(struct vhost_recover *vrec, const struct vrec_notice *n)
 				continue;
 			m->answered = true;
 			plan->nanswered++;
-			pr_info("%s: seq %u prepare-reset answered (%u of %u)\n",
-				pci_name(m->fn->pdev), n->seq, plan->nanswered,
-				plan->count);
 			if (plan->nanswered == plan->count)
 				vrec_plan_due(vrec, plan, false);
 			return;

@@ -21,6 +21,9 @@
 
 #include "recover.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 const char *vrec_notice_name(u16 type)
 {
 	switch (type) {
@@ -138,18 +141,20 @@ static u32 vrec_queue(struct vrec_fn *fn, u16 type, u16 flags,
 		      struct ratelimit_state *rs)
 {
 	struct vhost_recover *vrec = fn->vrec;
-	struct vrec_notice *n, *merged;
+	struct vrec_notice *n, *joined;
+	bool merged = false;
 	u16 carried = type;
 	u32 seq = 0;
 
 	n = kzalloc(sizeof(*n), GFP_KERNEL);
 
 	spin_lock(&vrec->lock);
-	merged = vrec_coalesce(fn, type, flags, deadline_ms);
-	if (merged) {
+	joined = vrec_coalesce(fn, type, flags, deadline_ms);
+	if (joined) {
 		vrec->stats.notices_coalesced++;
-		seq = merged->seq;
-		carried = merged->type;
+		merged = true;
+		seq = joined->seq;
+		carried = joined->type;
 		goto out;
 	}
 	if (!n || fn->npending >= VREC_QUEUE_PER_FN ||
@@ -160,6 +165,8 @@ static u32 vrec_queue(struct vrec_fn *fn, u16 type, u16 flags,
 
 		vrec->stats.notices_dropped++;
 		vrec_event(vrec, &dropped, 0, 0, VHOST_RECOVER_EV_DROPPED, 0);
+		trace_vhost_recover_notice_dropped(pci_name(fn->pdev), 0, type,
+						   VREC_DROP_QUEUE_FULL);
 		pr_warn_ratelimited("%s: queue full, %s dropped\n",
 				    pci_name(fn->pdev), vrec_notice_name(type));
 		goto out;
@@ -186,7 +193,11 @@ out:
 	if (seqp)
 		*seqp = seq;
 	/* A dropped notice was logged above, rate limited. */
-	if (seq && (!rs || __ratelimit(rs)))
+	if (seq)
+		trace_vhost_recover_notice_queued(pci_name(fn->pdev), seq, type,
+						  flags, deadline_ms, carried,
+						  merged);
+	if (seq && what && (!rs || __ratelimit(rs)))
 		pr_info("%s: %s, seq %u %s queued%s\n", pci_name(fn->pdev), what,
 			seq, vrec_notice_name(type),
 			carried != type ? " (merged into state-lost)" : "");
@@ -203,13 +214,15 @@ out:
  * @fn: the function
  * @type: VIRTIO_PVRECOVER_N_*, not PREPARE_RESET
  * @flags: VIRTIO_PVRECOVER_NF_*
- * @what: the log line's start: "<BDF>: @what, seq S <type> queued" follows,
- *	with " (merged into state-lost)" if it was merged into one
+ * @what: NULL, or a kernel log line's start: "<BDF>: @what, seq S <type>
+ *	queued" follows, with " (merged into state-lost)" if it was merged
+ *	into one.  Only for the line of a host recovery (once per recovery)
+ *	or a failure: each notice is traced (vhost_recover_notice_queued).
  * @rs: if not NULL, limits the rate of those lines
  *
  * Process context.  The notice goes to the guest as soon as the worker
- * finds a noticeq buffer.  The line is logged with @fn->vrec->lock held:
- * the notice's "sent" line, and its answer, both taken under that lock,
+ * finds a noticeq buffer.  It is traced and logged with @fn->vrec->lock
+ * held: its "sent" event, and its answer, both taken under that lock,
  * cannot overtake it.
  *
  * Return: the sequence number that carries it (that of the notice it was
@@ -227,12 +240,13 @@ u32 vrec_queue_notice(struct vrec_fn *fn, u16 type, u16 flags,
  * @type: VIRTIO_PVRECOVER_N_*
  * @deadline_ms: PREPARE_RESET: the deadline it announces; else zero
  * @seqp: if not NULL, receives the sequence number that carries it
- * @what: as for vrec_queue_notice(); never rate limited, as only the owner's
- *	planned resets make these lines
+ * @what: as for vrec_queue_notice(): the end of a planned reset, NULL for
+ *	its prepare-reset; never rate limited, as only the owner's planned
+ *	resets make these lines
  *
- * Process context.  The sequence number is stored, and the line logged,
- * with @fn->vrec->lock held: the notice's "sent" line and its answer, both
- * taken under that lock, cannot overtake them.
+ * Process context.  The sequence number is stored, and the notice traced
+ * and logged, with @fn->vrec->lock held: its "sent" event and its answer,
+ * both taken under that lock, cannot overtake them.
  *
  * Return: as vrec_queue_notice().
  */
@@ -291,6 +305,7 @@ static void vrec_report_timeout(struct vhost_recover *vrec,
 	n->timed_out = true;
 	vrec->stats.timeouts++;
 	vrec_event(vrec, n, 0, 0, VHOST_RECOVER_EV_TIMEOUT, 0);
+	trace_vhost_recover_notice_timed_out(n);
 	pr_info_ratelimited("%s: seq %u timed out\n", n->host, n->seq);
 }
 
@@ -415,8 +430,7 @@ static void vrec_send(struct vhost_recover *vrec)
 		} else {
 			spin_lock(&vrec->lock);
 			vrec_mark_sent(vrec, fn, n);
-			pr_info_ratelimited("%s: seq %u sent\n", n->host,
-					    n->seq);
+			trace_vhost_recover_notice_sent(n);
 			spin_unlock(&vrec->lock);
 		}
 
@@ -494,6 +508,9 @@ static void vrec_take_ack(struct vhost_recover *vrec,
 		goto out;
 	}
 	vrec->stats.acks++;
+	trace_vhost_recover_notice_answered(n, le16_to_cpu(a->status),
+					    le16_to_cpu(a->method),
+					    le32_to_cpu(a->guest_us), late);
 	vrec_event(vrec, n, le16_to_cpu(a->status), le16_to_cpu(a->method),
 		   late ? VHOST_RECOVER_EV_LATE : 0, le32_to_cpu(a->guest_us));
 	vrec_plan_ack(vrec, n);
@@ -618,6 +635,8 @@ static void vrec_drop(struct vhost_recover *vrec, struct vrec_notice *n)
 	list_del(&n->node);
 	if (!n->timed_out) {
 		vrec_event(vrec, n, 0, 0, VHOST_RECOVER_EV_DROPPED, 0);
+		trace_vhost_recover_notice_dropped(n->host, n->seq, n->type,
+						   VREC_DROP_DETACHED);
 		pr_info_ratelimited("%s: seq %u dropped, function detached\n",
 				    n->host, n->seq);
 	}
