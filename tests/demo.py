@@ -34,14 +34,46 @@ WRITE = r"run (dd if=/tmp/pat of=/dev/nvme\dn1 bs=64k seek=0 .*)"
 READ = r"run (dd if=/dev/nvme\dn1 bs=64k skip=0 .*)"
 NEW_IO = r"run (dd if=/tmp/pat of=/dev/nvme\dn1 bs=64k seek=64 .*)"
 
+# The modules' trace events as the consoles carry them (pvr.TRACE_LINE).
+TRACE = r" (\d+\.\d+): %s_(\w+): (.*)"
+
+
+def guest_step(m):
+    """A pvrecover event as the step it was a log line of before."""
+    f = dict(re.findall(r"(\w+)=(\S*)", m.group(3)))
+    if m.group(2) == "callback_start":
+        what = f["callback"]
+    elif f["status"] == "recovered":
+        what = "recovered (%s) in %s us" % (f["method"], f["us"])
+    elif f["status"] in ("prepared", "failed"):
+        what = "%s (%s)" % (f["status"], f["method"])
+    else:
+        what = f["status"]
+    return "seq %s %s: %s" % (f["seq"], f["type"], what)
+
+
+def host_step(m):
+    """A vhost-recover event: "<BDF>: seq N <type> queued" and so on."""
+    f = dict(re.findall(r"(\w+)=(\S*)", m.group(3)))
+    what = {"queued": "queued" + (" (fatal)" if f.get("flags") == "fatal" else "")
+            + (" (merged into %s)" % f["carried"] if f.get("merged") == "1" else ""),
+            "sent": "sent", "timed_out": "timed out",
+            "dropped": "dropped (%s)" % f.get("reason"),
+            "answered": "answered %s (%s)" % (f.get("status"), f.get("method")),
+            }[m.group(2).replace("notice_", "")]
+    return "%s: seq %s %s %s" % (f["bdf"], f["seq"], f["type"], what)
+
+
 # What the timelines show: (regex on a harness log line, label); a label
-# None means the line is a QMP acknowledgment event, shown decoded.  Times
-# are relative to the first line matching ZERO: the injection.
+# None means the line is a QMP acknowledgment event, shown decoded, a
+# function makes the label of the match.  Times are relative to the first
+# line matching ZERO: the injection.
 SINGLE = [
     (r"^con " + WRITE, "guest  writes a 1 MiB random pattern to the nvme"),
     (r"^qmp -> .*\"pvrecover-notify\".*",
      "host   QMP pvrecover-notify error-detected (fatal, with a real reset of the nvme)"),
-    (r"^con .*pvrecover: (seq \d+ [\w-]+: .*)", "guest  pvrecover %s"),
+    (r"^con .*" + TRACE % "pvrecover(?=_callback_start|_notice_answered)",
+     lambda m: "guest  pvrecover " + guest_step(m)),
     (r"^con .*nvme nvme0: (.*)", "guest  nvme driver: %s"),
     (r"^qmp event PVRECOVER_ACK (.*)", None),
     (r"^con " + READ, "guest  reads the pattern back (direct I/O, cache dropped)"),
@@ -55,9 +87,12 @@ NESTED = [
     (r"^l1k .*AER: (Uncorrect(?:ed|able).*)", "L1     kernel AER: %s"),
     (r"^l1k .*AER: (Root Port link has been reset.*)", "L1     kernel AER: %s"),
     (r"^l1k .*AER: (device recovery successful)", "L1     kernel AER: %s"),
+    (r"^l1k .*" + TRACE % "vhost_recover(?=_notice_(?:queued|sent|timed))",
+     lambda m: "L1     vhost-recover.ko: " + host_step(m).split(": ", 1)[1]),
     (r"^l1k .*vhost-recover: [\w:.]+: (.*)", "L1     vhost-recover.ko: %s"),
     (r"^l1k .*vfio-pci .*: (.*)", "L1     vfio-pci: %s"),
-    (r"^l2 .*pvrecover: (seq \d+ [\w-]+: .*)", "L2     pvrecover %s"),
+    (r"^l2 .*" + TRACE % "pvrecover(?=_callback_start|_notice_answered)",
+     lambda m: "L2     pvrecover " + guest_step(m)),
     (r"^l2 .*nvme nvme0: (.*)", "L2     nvme driver: %s"),
     (r"^qmp2 event PVRECOVER_ACK (.*)", None),
     (r"^qmp2 event (STOP.*)", "L1     QEMU paused L2: %s"),
@@ -68,8 +103,11 @@ NESTED_ZERO = r"^qmp -> .*pcie_aer_inject_error"
 PLANNED = [
     (r"^l2 " + WRITE, "L2     writes a 1 MiB random pattern to an nvme"),
     (r"^qmp2 -> .*(\"pvrecover-reset\".*)", "L1     QMP to L2's QEMU: %s"),
+    (r"^l1k .*" + TRACE % "vhost_recover(?=_notice_(?:queued|sent|answered|timed))",
+     lambda m: "L1     vhost-recover.ko: " + host_step(m)),
     (r"^l1k .*vhost-recover: ([\w:.]+: .*)", "L1     vhost-recover.ko: %s"),
-    (r"^l2 .*pvrecover: (seq \d+ [\w-]+: .*)", "L2     pvrecover %s"),
+    (r"^l2 .*" + TRACE % "pvrecover(?=_callback_start|_notice_answered)",
+     lambda m: "L2     pvrecover " + guest_step(m)),
     (r"^l2 .*nvme (nvme\d: .*)", "L2     nvme driver: %s"),
     (r"^qmp2 event PVRECOVER_ACK (.*)", None),
     (r"^qmp2 event PVRECOVER_RESET (.*)", "L1     QEMU did the hot reset: %s"),
@@ -106,9 +144,12 @@ def timeline(logfile, since, shown, zero, who):
                 if m:
                     if label is None:
                         label = ack_label(m.group(1), who)
+                    elif callable(label):
+                        label = label(m)
                     elif "%s" in label:
                         label = label % m.group(1)
-                    k = KTIME.match(text)
+                    k = KTIME.match(text) or (text.startswith("l1k ") and
+                                              re.search(r"\] \S+ +(\d+\.\d+): ", text))
                     k = float(k.group(1)) if k else None
                     if k is not None and k0 is None:
                         k0 = k

@@ -11,13 +11,31 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 export PATH=/bin
 
-# Modules the kernel has built in (Debian's 6.12 builds virtio_pci in) are
-# loaded already: modprobe says so, as kmod's does, instead of failing
-# to find them in modules.dep, which busybox's reads alone.
-builtin=/lib/modules/$(uname -r)/modules.builtin
-if [ -s "$builtin" ]; then
-	rm -f /bin/modprobe
-	cat > /bin/modprobe <<'END'
+# The modules' tracepoints (guest/pvrecover/trace.h, host/vhost-recover/
+# trace.h) are how the tests follow a recovery: tracefs is mounted, the
+# events of pvrecover and vhost_recover are enabled each time modprobe
+# loads one of them (a module's events start disabled at every load), and
+# trace_pipe is streamed to the console, where the harness waits for its
+# lines as for the kernel's (tests/harness/pvr.py, TRACE_LINE).
+mount -t tracefs tracefs /sys/kernel/tracing
+cat > /bin/pvr-trace-on <<'END'
+#!/bin/sh
+for s in pvrecover vhost_recover; do
+	e=/sys/kernel/tracing/events/$s/enable
+	[ -e "$e" ] && [ "$(cat "$e")" != 1 ] && echo 1 > "$e"
+done
+exit 0
+END
+chmod 755 /bin/pvr-trace-on
+(exec cat /sys/kernel/tracing/trace_pipe > /dev/console) &
+
+# modprobe is pvr-modprobe, a shell function in /init and in the shell
+# (busybox's sh runs its own applet before any /bin/modprobe).  Modules
+# the kernel has built in (Debian's 6.12 builds virtio_pci in) are loaded
+# already: it says so, as kmod's does, instead of failing to find them in
+# modules.dep, which busybox's reads alone.  After a load it enables the
+# events of ours (pvr-trace-on); insmod would leave them disabled.
+cat > /bin/pvr-modprobe <<'END'
 #!/bin/sh
 remove=0
 for a in "$@"; do
@@ -27,16 +45,33 @@ for a in "$@"; do
 	*) name=$(echo "$a" | tr - _); break ;;
 	esac
 done
-if [ -n "${name:-}" ] &&
-   sed 's,.*/,,; s,\.ko.*,,; s,-,_,g' "/lib/modules/$(uname -r)/modules.builtin" |
-   grep -qx "$name"; then
+builtin=/lib/modules/$(uname -r)/modules.builtin
+if [ -n "${name:-}" ] && [ -s "$builtin" ] &&
+   sed 's,.*/,,; s,\.ko.*,,; s,-,_,g' "$builtin" | grep -qx "$name"; then
 	[ $remove = 0 ] || echo "modprobe: $name is builtin" >&2
 	exit $remove
 fi
-exec busybox modprobe "$@"
-END
-	chmod 755 /bin/modprobe
+[ $remove = 0 ] || exec busybox modprobe "$@"
+# pvrecover's events are enabled before it binds its device, which may
+# hold notices already: probing waits for them.
+ap=/sys/bus/virtio/drivers_autoprobe
+if [ "${name:-}" = pvrecover ] && [ -e $ap ]; then
+	echo 0 > $ap
+	busybox modprobe "$@"
+	rc=$?
+	echo 1 > $ap
+	pvr-trace-on
+	for d in /sys/bus/virtio/devices/*; do
+		[ -e "$d" ] && [ ! -e "$d/driver" ] &&
+			echo "${d##*/}" > /sys/bus/virtio/drivers_probe 2>/dev/null
+	done
+	exit $rc
 fi
+busybox modprobe "$@" || exit
+pvr-trace-on
+END
+chmod 755 /bin/pvr-modprobe
+modprobe() { pvr-modprobe "$@"; }
 
 load_pvrecover=1
 shell=ttyS0
@@ -56,7 +91,8 @@ fi
 # The shell announces itself once it holds the tty: a serial port nobody
 # has open drops what it receives.  No echo and no prompt: the harness
 # reads command output and explicit end markers only.
-printf '%s\n' 'stty -echo' "PS1=''" 'echo PVR-READY' > /etc/pvr-shellrc
+printf '%s\n' 'stty -echo' "PS1=''" 'modprobe() { pvr-modprobe "$@"; }' \
+	'echo PVR-READY' > /etc/pvr-shellrc
 export ENV=/etc/pvr-shellrc
 # init must not exit: a shell that ends (EOF) is started again.
 while :; do

@@ -12,8 +12,11 @@ Serial lines of L1, all reachable from the harness:
 The recovery device of L2 has two back ends (start_l2(backend=...)):
 "virtio", QEMU's userspace device virtio-pvrecover-pci, and "vhost",
 vhost-recover-pci, whose notices come from vhost-recover.ko in L1's kernel.
-vhost-recover.ko logs to L1's console, one line per step, as
-"vhost-recover: <BDF>: <what>" (see MODULE_LINE).
+vhost-recover.ko traces each notice (queued, sent, answered, timed out,
+dropped) and L1's /init streams the trace to L1's console (wait_trace();
+the events are listed at pvr.TRACE_LINE); it logs one line per host
+recovery or planned reset, and the failures, as "vhost-recover: <BDF>:
+<what>" (see MODULE_LINE).
 """
 
 import json
@@ -57,16 +60,17 @@ NONFATAL_ERROR = "POISON_TLP"
 AER_FATAL_LINE = r"AER: Uncorrect(?:ed|able) \(Fatal\) error"
 AER_NONFATAL_LINE = r"AER: Uncorrect(?:ed|able) \(Non-Fatal\) error"
 
-# vhost-recover.ko's lines on L1's console, after "vhost-recover: <BDF>: "
-# (the module's contract with the tests and the demo; N are numbers):
+# vhost-recover.ko's kernel log lines on L1's console, after
+# "vhost-recover: <BDF>: " (the module's contract with the tests and the
+# demo, with its tracepoints, pvr.TRACE_LINE; N are numbers).  Each
+# notice queued, sent, answered, timed out or dropped is traced; the log
+# keeps one line per host recovery or planned reset and the failures:
 #   attached as cookie N
-#   fatal error, seq N error-detected queued   (or "non-fatal error, ...")
-#   seq N sent
-#   host recovery finished in N ms, seq N reset-done queued
+#   host recovery finished in N ms, seq N reset-done queued   (rate limited)
 #   host recovery failed[ in N ms], seq N perm-failure queued
 #   host recovery did not finish in N ms, seq N perm-failure queued
 #   host recovery finished late in N ms, seq N reset-done queued
-#   seq N timed out
+#   seq N timed out                            (rate limited)
 #   detached                                   (" during host recovery")
 #   seq N dropped, function detached           (queued or sent, unanswered)
 #   planned reset ended: guest reset          (the owner reset the guest)
@@ -75,16 +79,14 @@ AER_NONFATAL_LINE = r"AER: Uncorrect(?:ed|able) \(Non-Fatal\) error"
 # and, about no function: "vhost-recover: guest reset: N notice(s) and N
 # planned reset(s) forgotten".
 #   planned reset of N function(s), deadline N ms       (the function named)
-#   planned reset, seq N prepare-reset queued           (each function reached)
-#   seq N prepare-reset answered (N of N)
 #   planned reset due: all N function(s) answered in N ms
 #   planned reset due: deadline N ms passed (N ms), N of N function(s) answered
 #   planned reset done, seq N reset-done queued
 #   planned reset failed (error N), seq N perm-failure queued
 #   noticeq: unusable buffer (...), given back empty    (no BDF)
-# A notice merged into one still queued (spec 3.4) is logged with the seq
-# of the one it joined; reset-done merged into its error-detected adds
-# " (merged into state-lost)".
+# A notice merged into one still queued (spec 3.4) is logged (and traced,
+# merged=1) with the seq of the one it joined; reset-done merged into its
+# error-detected adds " (merged into state-lost)" (carried=state-lost).
 MODULE_LINE = r"vhost-recover: %s: %s"
 # The kernel's timestamp at the start of a console line.
 KTIME = re.compile(r"^\[\s*(\d+\.\d+)\]")
@@ -341,23 +343,28 @@ class Nested:
         self.l1.run("kill -%s %d" % (sig, pid))
         self.wait_l2_qemu_gone(pid)
 
-    def arm_kill_on_kmsg(self, pattern):
-        """Make L1 SIGKILL L2's QEMU the moment L1's kernel logs a record
-        matching `pattern` (a grep basic regex): a watcher in L1 blocks
-        reading /dev/kmsg (one record per read) and kills at once, with no
-        harness round trip in between.  It logs "pvr-test: killed L2's
-        QEMU" to L1's kernel log right after the kill.  Returns QEMU's pid
-        once the watcher is reading."""
+    def arm_kill_on_trace(self, event, pattern):
+        """Make L1 SIGKILL L2's QEMU the moment vhost-recover.ko traces
+        `event` (e.g. "vhost_recover_notice_queued") with a line matching
+        `pattern` (a grep basic regex): a watcher in L1 blocks reading the
+        trace_pipe of a trace instance of its own, with only that event
+        enabled (the console's reader keeps the main one), and kills at
+        once, with no harness round trip in between.  It logs "pvr-test:
+        killed L2's QEMU" to L1's kernel log right after the kill.  Returns
+        QEMU's pid once the watcher is reading."""
         pid = self.l2_qemu_pid()
         mark = self.l0.mark()
-        # The first grep proves the pipeline is reading (it sees a record
+        inst = "/sys/kernel/tracing/instances/pvr-kill"
+        self.l1.run("mkdir -p %s && echo 1 > %s/events/vhost_recover/%s/enable"
+                    % (inst, inst, event))
+        # The first grep proves the pipeline is reading (it sees a marker
         # written after it started); kill and echo are shell builtins.
-        self.l1.run("(cat /dev/kmsg </dev/null | { grep -q -m1 'pvr-test: arm watcher'; "
+        self.l1.run("(cat %s/trace_pipe </dev/null | { grep -q -m1 'pvr-test: arm watcher'; "
                     "echo 'pvr-test: watcher armed' > /dev/kmsg; "
                     "grep -q -m1 -e '%s' && kill -KILL %d && "
                     "echo \"pvr-test: killed L2's QEMU\" > /dev/kmsg; } "
-                    ">/dev/null 2>&1 &)" % (pattern, pid))
-        self.l1.run("echo 'pvr-test: arm watcher' > /dev/kmsg")
+                    ">/dev/null 2>&1 &)" % (inst, pattern, pid))
+        self.l1.run("echo 'pvr-test: arm watcher' > %s/trace_marker" % inst)
         self.l0.wait_console(r"pvr-test: watcher armed", 30, mark)
         return pid
 
@@ -395,14 +402,36 @@ class Nested:
         L1's console; returns the match."""
         return self.l0.wait_console(MODULE_LINE % (re.escape(bdf), what), timeout, start)
 
+    def wait_trace(self, event, timeout, start=0, bdf=NVME_BDF, **fields):
+        """Wait for vhost-recover.ko's trace event `event` (the name
+        without "vhost_recover_") about `bdf` on L1's console, its fields
+        matching `fields` (pvr.wait_trace); returns a pvr.TraceEvent."""
+        return pvr.wait_trace(self.l0, "vhost_recover_" + event, timeout, start,
+                              bdf=re.escape(bdf), **fields)
+
+    def traces(self, event, start=0, bdf=NVME_BDF, **fields):
+        """vhost-recover.ko's trace events `event` about `bdf`, in order."""
+        return pvr.traces(self.l0, "vhost_recover_" + event, start,
+                          bdf=re.escape(bdf), **fields)
+
     def module_lines(self, start=0, bdf=NVME_BDF):
-        """vhost-recover.ko's lines about `bdf` on L1's console, in order."""
+        """vhost-recover.ko's log lines and trace events about `bdf` on L1's
+        console (events as "notice_sent seq=N type=..."), in the order of
+        L1's clock: they come on two streams."""
         rx = re.compile(MODULE_LINE % (re.escape(bdf), r"([^\n]*)"))
-        return [m.group(1).strip() for m in rx.finditer(self.l0.console, start)]
+        found = [((self.ktime(m), m.start()), m.group(1).strip())
+                 for m in rx.finditer(self.l0.console, start)]
+        for ev in self.traces(r"\w+", start, bdf):
+            found.append(((ev.time, ev.pos), "%s %s" % (ev.event[len("vhost_recover_"):],
+                                             " ".join("%s=%s" % kv for kv in
+                                                      ev.fields.items() if kv[0] != "bdf"))))
+        return [t for _, t in sorted(found)]
 
     def ktime(self, m):
         """L1's kernel timestamp (seconds) of the console line holding the
-        match `m` of Nested.l0."""
+        match `m` of Nested.l0, or of the trace event `m`."""
+        if isinstance(m, pvr.TraceEvent):
+            return m.time
         text = self.l0.console
         line = text[text.rfind("\n", 0, m.start()) + 1:]
         t = KTIME.match(line)

@@ -29,6 +29,78 @@ KERNEL_TROUBLE = re.compile(r"(BUG: |Oops|WARNING: CPU|general protection|"
                             r"unreferenced object|Call Trace)")
 
 
+# The modules' tracepoints, as /init streams trace_pipe to the console
+# (tests/harness/guest-init.sh): "<task>-<pid> [<cpu>] <flags> <time>:
+# <event>: key=value ...", <time> on the clock of the kernel log's
+# timestamps.  This and the events' definitions (guest/pvrecover/trace.h,
+# host/vhost-recover/trace.h) are the modules' contract with the tests and
+# the demo; the kernel log keeps one line per recovery and the failures
+# (tests/harness/nested.py lists the host's).
+#   pvrecover_notice_received   bdf seq type flags deadline_ms   (bdf "-": none)
+#   pvrecover_callback_start    bdf seq type callback result
+#   pvrecover_callback_finish   bdf seq type callback result
+#   pvrecover_notice_answered   bdf seq type status method us
+#   vhost_recover_notice_queued    bdf seq type flags deadline_ms merged carried
+#   vhost_recover_notice_sent      bdf seq type
+#   vhost_recover_notice_answered  bdf seq type status method guest_us late
+#   vhost_recover_notice_timed_out bdf seq type
+#   vhost_recover_notice_dropped   bdf seq type reason
+TRACE_LINE = r"(?m)^[^\n]*?\s(\d+\.\d+): (%s): (%s[^\n]*?)\r?$"
+TRACE_ANY = re.compile(r"^.*\[\d+\] .*\s\d+\.\d+: (?:pvrecover|vhost_recover)_\w+: ")
+
+
+class TraceEvent:
+    """One trace line of the console: .event, .time (seconds, the kernel
+    log's clock), .fields (str values), .pos (offset in the transcript)."""
+
+    def __init__(self, m):
+        self.m = m
+        self.time = float(m.group(1))
+        self.event = m.group(2)
+        self.fields = dict(re.findall(r"(\w+)=(\S*)", m.group(3)))
+        self.pos = m.start()
+
+    def start(self):
+        return self.pos
+
+    def __getitem__(self, key):
+        v = self.fields[key]
+        return int(v) if re.fullmatch(r"\d+", v) else v
+
+    def __repr__(self):
+        return "%s %s" % (self.event, " ".join("%s=%s" % kv for kv in self.fields.items()))
+
+
+def trace_rx(event, fields):
+    """The regex of a trace line of `event` (a regex) whose fields match:
+    ints exactly, strings as regexes."""
+    look = "".join(r"(?=[^\n]*\b%s=%s(?:\s|$))"
+                   % (k, str(v) if isinstance(v, int) else v)
+                   for k, v in fields.items())
+    return re.compile(TRACE_LINE % (event, look))
+
+
+def traces(con, event, start=0, **fields):
+    """The trace lines of `event` matching `fields` on console `con`."""
+    return [TraceEvent(m) for m in trace_rx(event, fields).finditer(con.console, start)]
+
+
+def wait_trace(con, event, timeout, start=0, **fields):
+    """Wait for a trace line of `event` matching `fields` on `con`."""
+    rx = trace_rx(event, fields)
+    with con.cond:
+        m = None
+
+        def find():
+            nonlocal m
+            m = rx.search(con.console, start)
+            return m is not None or con.exited
+        con.cond.wait_for(find, timeout)
+    if m is None:
+        raise TestFailure("%s: no trace %s %s within %ss" % (con.tag, event, fields, timeout))
+    return TraceEvent(m)
+
+
 class TestFailure(Exception):
     """An assertion about the system under test did not hold."""
 
@@ -256,6 +328,21 @@ class Console:
             raise TestFailure("%s: no /%s/ within %ss" % (self.tag, pattern, timeout))
         return m
 
+    def wait_for(self, pred, timeout, what):
+        """Wait until pred() holds (it reads the transcript); returns its
+        value."""
+        with self.cond:
+            v = None
+
+            def find():
+                nonlocal v
+                v = pred()
+                return bool(v) or self.exited
+            self.cond.wait_for(find, timeout)
+        if not v:
+            raise TestFailure("%s: no %s within %ss" % (self.tag, what, timeout))
+        return v
+
     def mark(self):
         """Current end of the transcript, to wait for things after it."""
         with self.cond:
@@ -279,6 +366,7 @@ class Console:
         out = self.console[start:m.start()]
         out = "\n".join(l for l in out.splitlines()
                         if not re.match(r"^\[\s*\d+\.\d+\]", l)
+                        and not TRACE_ANY.match(l)
                         and "@@END:%d:$?@@" % n not in l)
         if check_rc and rc != 0:
             raise TestFailure("%s: guest command failed (rc %d): %s\n%s"

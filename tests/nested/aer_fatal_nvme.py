@@ -37,19 +37,26 @@ def run():
         link = n.l0.wait_console(r"AER: Root Port link has been reset", 10, l1_mark)
         ok = n.l0.wait_console(r"AER: device recovery successful", 10, l1_mark)
         # ... the module sent both notices, the ones L2 answered ...
-        ed = n.wait_module(r"fatal error, seq %d error-detected queued" % prep["seq"],
-                           10, l1_mark)
-        n.wait_module(r"seq %d sent" % prep["seq"], 10, l1_mark)
+        ed = n.wait_trace("notice_queued", 10, l1_mark, seq=prep["seq"],
+                          type="error-detected", flags="fatal")
+        n.wait_trace("notice_sent", 10, l1_mark, seq=prep["seq"])
         rd = n.wait_module(r"host recovery finished in \d+ ms, seq %d reset-done queued"
                            % done["seq"], 10, l1_mark)
-        n.wait_module(r"seq %d sent" % done["seq"], 10, l1_mark)
+        t_rdq = n.wait_trace("notice_queued", 10, l1_mark, seq=done["seq"],
+                             type="reset-done").time
+        n.wait_trace("notice_sent", 10, l1_mark, seq=done["seq"])
+        for seq, status in ((prep["seq"], "prepared"), (done["seq"], "recovered")):
+            n.wait_trace("notice_answered", 10, l1_mark, seq=seq, status=status,
+                         method="reset-hooks")
         lines = n.module_lines(l1_mark)
-        pvr.check(not any("non-fatal" in l or "perm-failure" in l or "timed out" in l
+        pvr.check(not any("flags= " in l or "perm-failure" in l or "timed" in l
                           for l in lines), "module lines %r" % lines)
         # ... and RESET_DONE only once L1's recovery was over, on L1's clock:
         # after the link reset (the module may see the function back in
         # service a moment before the AER core prints its last line).
         t_ed, t_link, t_ok, t_rd = (n.ktime(m) for m in (ed, link, ok, rd))
+        pvr.check(abs(t_rdq - t_rd) < 0.5, "reset-done traced at %.6f, logged at %.6f"
+                  % (t_rdq, t_rd))
         pvr.check(t_ed <= t_link, "error-detected queued at %.6f, after the link "
                   "reset at %.6f" % (t_ed, t_link))
         pvr.check(t_rd >= t_link and rd.start() > link.start(),
@@ -63,15 +70,15 @@ def run():
         # L2: the reset hooks ran, in order, and reset_done after L1's recovery.
         pvr.check(steps(n.l2, prep["seq"]) == ["reset_prepare", "prepared (reset-hooks)"],
                   "error-detected steps %r" % steps(n.l2, prep["seq"]))
-        done_line = n.l2.wait_console(
-            r"pvrecover: seq %d reset-done: reset_done" % done["seq"], 10)
+        done_line = pvr.wait_trace(n.l2, "pvrecover_callback_start", 10,
+                                   seq=done["seq"], callback="reset_done")
         s = steps(n.l2, done["seq"])
         pvr.check(s[:1] == ["reset_done"] and len(s) == 2
                   and s[1].startswith("recovered (reset-hooks)"),
                   "reset-done steps %r" % s)
         t_rec = n.line_time("l1k", ok.group(0))
         t_link_host = n.line_time("l1k", link.group(0))
-        t_done = n.line_time("l2", done_line.group(0))
+        t_done = n.line_time("l2", done_line.m.group(0).strip())
         pvr.check(t_link_host < t_done and t_rec <= t_done,
                   "reset_done ran in L2 (%.3f) before L1 finished its recovery "
                   "(link reset %.3f, successful %.3f)" % (t_done, t_link_host, t_rec))

@@ -32,9 +32,11 @@ def run():
         # L1 recovered without a reset ...
         n.l0.wait_console(r"AER: device recovery successful", 30, l1_mark)
         # ... and the module sent one notice, without the fatal flag.
-        n.wait_module(r"non-fatal error, seq %d error-detected queued" % ack["seq"],
-                      10, l1_mark)
-        n.wait_module(r"seq %d sent" % ack["seq"], 10, l1_mark)
+        n.wait_trace("notice_queued", 10, l1_mark, seq=ack["seq"],
+                     type="error-detected", flags="")
+        n.wait_trace("notice_sent", 10, l1_mark, seq=ack["seq"])
+        pvr.check(len(n.traces("notice_queued", l1_mark)) == 1,
+                  "notices queued: %r" % n.traces("notice_queued", l1_mark))
 
         # L2: error_detected(normal) then resume, no reset hooks, no reset.
         s = steps(n.l2, ack["seq"])

@@ -49,7 +49,7 @@ def run():
         mark = n.l0.mark()
         prog(n, "unplug")
         n.wait_module(r"attached as cookie 1", 10, mark)
-        n.wait_module(r"non-fatal error, seq \d+ error-detected queued", 10, mark)
+        n.wait_trace("notice_queued", 10, mark, type="error-detected", flags="")
         n.wait_module(r"detached", 10, mark)
         rc, out = n.l1_rmmod("vhost_recover")
         pvr.check(rc == 0, "rmmod vhost_recover failed (%d): %s" % (rc, out))

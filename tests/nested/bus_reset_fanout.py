@@ -82,14 +82,16 @@ def planned_bus_reset(n):
     due = n.wait_module(r"planned reset due: all 2 function\(s\) answered in \d+ ms",
                         10, l1_mark)
     for dev, bdf, _ in FUNCTIONS:
-        q = n.wait_module(r"planned reset, seq %d prepare-reset queued"
-                          % preps[dev]["seq"], 10, l1_mark, bdf=bdf)
-        a = n.wait_module(r"seq %d prepare-reset answered \([12] of 2\)"
-                          % preps[dev]["seq"], 10, l1_mark, bdf=bdf)
+        q = n.wait_trace("notice_queued", 10, l1_mark, bdf=bdf, seq=preps[dev]["seq"],
+                         type="prepare-reset", deadline_ms=DEADLINE_MS)
+        a = n.wait_trace("notice_answered", 10, l1_mark, bdf=bdf, seq=preps[dev]["seq"],
+                         type="prepare-reset", status="prepared")
         d = n.wait_module(r"planned reset done, seq %d reset-done queued"
                           % dones[dev]["seq"], 10, l1_mark, bdf=bdf)
-        pvr.check(q.start() < a.start() < due.start() < d.start(),
-                  "%s: module lines out of order" % bdf)
+        # On L1's clock: the trace and the kernel log are two streams.
+        pvr.check(q.time <= a.time <= n.ktime(due) <= n.ktime(d),
+                  "%s: queued %.6f, answered %.6f, due %.6f, done %.6f: out of order"
+                  % (bdf, q.time, a.time, n.ktime(due), n.ktime(d)))
 
     # One hot reset of the bus by L1's QEMU, no function-level reset.
     hot = n.l2_qemu_trace("vfio_pci_hot_reset_result")[hot_mark:]
@@ -124,8 +126,8 @@ def error_fanout(n):
               "L0's nvme functions were reset %d times by the link reset"
               % (n.l0_trace("pci_nvme_pci_reset") - l0_resets))
     for dev, bdf, _ in FUNCTIONS:
-        n.wait_module(r"fatal error, seq %d error-detected queued" % eds[dev]["seq"],
-                      10, l1_mark, bdf=bdf)
+        n.wait_trace("notice_queued", 10, l1_mark, bdf=bdf, seq=eds[dev]["seq"],
+                     type="error-detected", flags="fatal")
         n.wait_module(r"host recovery finished in \d+ ms, seq %d reset-done queued"
                       % dones[dev]["seq"], 10, l1_mark, bdf=bdf)
 

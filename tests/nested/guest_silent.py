@@ -23,10 +23,11 @@ def run():
         l1_mark = n.l0.mark()
         n.inject_fatal()
         n.l0.wait_console(r"AER: device recovery successful", 30, l1_mark)
-        ed = n.wait_module(r"fatal error, seq (\d+) error-detected queued", 10, l1_mark)
+        ed = n.wait_trace("notice_queued", 10, l1_mark, type="error-detected",
+                          flags="fatal")
         rd = n.wait_module(r"host recovery finished in \d+ ms, seq (\d+) reset-done queued",
                            30, l1_mark)
-        seqs = int(ed.group(1)), int(rd.group(1))
+        seqs = ed["seq"], int(rd.group(1))
         # With notices outstanding, L1 and L2's QEMU answer at once.
         took = nested.l1_answers(n, within=15)
         pvr.check(n.qmp2.cmd("query-status", timeout=15)["status"] == "running",
@@ -44,7 +45,7 @@ def run():
         for seq, (notice, queued) in sorted(expect.items()):
             n.qmp2.wait_event("PVRECOVER_ACK_TIMEOUT", 60, device="hostdev0",
                               seq=seq, notice=notice)
-            to = n.wait_module(r"seq %d timed out" % seq, 10, l1_mark)
+            to = n.wait_trace("notice_timed_out", 10, l1_mark, seq=seq, type=notice)
             waited = n.ktime(to) - n.ktime(queued)
             pvr.check(waited >= ACK_TIMEOUT_MS / 1000.0 - 0.01,
                       "seq %d timed out %.3f s after it was queued" % (seq, waited))

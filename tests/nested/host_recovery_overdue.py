@@ -30,8 +30,8 @@ def run():
         l1_mark = n.l0.mark()
         ev_mark = len(n.qmp2.events)
         n.inject_fatal()
-        ed = n.wait_module(r"fatal error, seq (\d+) error-detected queued", 30,
-                           l1_mark)
+        ed = n.wait_trace("notice_queued", 30, l1_mark, type="error-detected",
+                          flags="fatal")
         pf = n.wait_module(r"host recovery did not finish in \d+ ms, seq (\d+) "
                            r"perm-failure queued", 30, l1_mark)
         ok = n.l0.wait_console(r"AER: device recovery successful", 30, l1_mark)
@@ -45,7 +45,7 @@ def run():
         a_ed, a_pf, a_rd = (ack(n, t, ev_mark) for t in
                             ("error-detected", "perm-failure", "reset-done"))
         pvr.check([a["seq"] for a in (a_ed, a_pf, a_rd)] ==
-                  [int(m.group(1)) for m in (ed, pf, rd)],
+                  [ed["seq"]] + [int(m.group(1)) for m in (pf, rd)],
                   "acknowledged seqs %r" % [a_ed, a_pf, a_rd])
         pvr.check(a_pf["status"] == "offline", "perm-failure answered %r" % a_pf)
         pvr.check((a_rd["status"], a_rd["method"]) == ("recovered", "reprobe"),

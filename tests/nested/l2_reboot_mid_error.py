@@ -26,8 +26,7 @@ def run():
         # negotiated planned resets before it went) ...
         l1_mark = n.l0.mark()
         n.plan_reset("hostdev0", 10000)
-        prep = n.wait_module(r"planned reset, seq (\d+) prepare-reset queued", 30,
-                             l1_mark)
+        prep = n.wait_trace("notice_queued", 30, l1_mark, type="prepare-reset")
         # ... and an error whose two notices merge into one state-lost.
         n.inject_fatal()
         n.wait_module(r"host recovery finished in \d+ ms, seq (\d+) reset-done "
@@ -67,7 +66,7 @@ def run():
                                    notice="reset-done")
         pvr.check((ack["data"]["status"], ack["data"]["method"]) ==
                   ("recovered", "reset-hooks"), "reset-done answered %r" % ack["data"])
-        pvr.check(int(prep.group(1)) not in [
+        pvr.check(prep["seq"] not in [
                       e["data"]["seq"] for e in n.qmp2.events
                       if e["event"] == "PVRECOVER_ACK"],
                   "the old prepare-reset was answered")

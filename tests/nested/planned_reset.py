@@ -49,21 +49,29 @@ def run():
 
         # The module's side, in order: prepare queued and sent, answered,
         # due with every function answered, then reset-done after the reset.
+        # Log lines and trace events are two streams: ordered on L1's clock.
         lines = [
             r"planned reset of 1 function\(s\), deadline %d ms" % DEADLINE_MS,
-            r"planned reset, seq %d prepare-reset queued" % p["seq"],
-            r"seq %d sent" % p["seq"],
-            r"seq %d prepare-reset answered \(1 of 1\)" % p["seq"],
+            ("notice_queued", dict(seq=p["seq"], type="prepare-reset",
+                                   deadline_ms=DEADLINE_MS)),
+            ("notice_sent", dict(seq=p["seq"])),
+            ("notice_answered", dict(seq=p["seq"], type="prepare-reset",
+                                     status="prepared")),
             r"planned reset due: all 1 function\(s\) answered in \d+ ms",
             r"planned reset done, seq %d reset-done queued" % d["seq"],
-            r"seq %d sent" % d["seq"],
+            ("notice_sent", dict(seq=d["seq"])),
         ]
-        at = l1_mark
+        t = 0.0
         for what in lines:
-            m = n.wait_module(what, 10, at)
-            at = m.end()
+            if isinstance(what, str):
+                m = n.wait_module(what, 10, l1_mark)
+            else:
+                m = n.wait_trace(what[0], 10, l1_mark, **what[1])
+            pvr.check(n.ktime(m) >= t, "%r at %.6f, before the step before it (%.6f)"
+                      % (what, n.ktime(m), t))
+            t = n.ktime(m)
         pvr.check(not any("deadline" in l and "passed" in l or "perm-failure" in l
-                          or "timed out" in l for l in n.module_lines(l1_mark)),
+                          or "timed_out" in l for l in n.module_lines(l1_mark)),
                   "module lines %r" % n.module_lines(l1_mark))
 
         # The function was really reset (an FLR through vfio), after the

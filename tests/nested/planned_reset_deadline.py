@@ -38,9 +38,8 @@ def run():
                   "pvrecover-reset returned %r" % plan)
         start = n.wait_module(r"planned reset of 1 function\(s\), deadline %d ms"
                               % DEADLINE_MS, 10, l1_mark)
-        queued = n.wait_module(r"planned reset, seq (\d+) prepare-reset queued", 10,
-                               l1_mark)
-        seq = int(queued.group(1))
+        seq = n.wait_trace("notice_queued", 10, l1_mark, type="prepare-reset",
+                           deadline_ms=DEADLINE_MS)["seq"]
         # L1 answers at once while the reset waits for its deadline.
         nested.l1_answers(n)
 

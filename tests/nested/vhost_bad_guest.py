@@ -41,9 +41,8 @@ def run():
         l1_mark = n.l0.mark()
         ev_mark = len(n.qmp2.events)
         n.inject_nonfatal()
-        ed = n.wait_module(r"non-fatal error, seq (\d+) error-detected queued", 60,
-                           l1_mark)
-        seq = int(ed.group(1))
+        seq = n.wait_trace("notice_queued", 60, l1_mark, type="error-detected",
+                           flags="")["seq"]
         # The two bad buffers came back empty; the notice took the next one.
         for what in (r"1 readable, 0 writable descriptors, 0 bytes",
                      r"0 readable, 1 writable descriptors, 16 bytes"):
@@ -53,7 +52,9 @@ def run():
                           r"notice buffer given back with 0 bytes", 30, mark)
         n.l2.wait_console(r"answering seq %d with a wrong echo" % seq, 30, mark)
         n.qmp2.wait_event("PVRECOVER_ACK_TIMEOUT", 30, ev_mark, seq=seq)
-        n.wait_module(r"seq %d timed out" % seq, 10, l1_mark)
+        n.wait_trace("notice_timed_out", 10, l1_mark, seq=seq)
+        pvr.check(not n.traces("notice_answered", l1_mark),
+                  "answers traced: %r" % n.traces("notice_answered", l1_mark))
         q = n.qmp2.cmd("query-pvrecover")[0]
         pvr.check(q["malformed-acks"] == MALFORMED + 1 and q["acks"] == 0,
                   "wrong echo %r" % q)

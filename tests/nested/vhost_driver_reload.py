@@ -22,13 +22,15 @@ def run():
         l1_mark = n.l0.mark()
         ev_mark = len(n.qmp2.events)
         n.inject_fatal()
-        ed = n.wait_module(r"fatal error, seq (\d+) error-detected queued", 30,
-                           l1_mark)
+        ed = n.wait_trace("notice_queued", 30, l1_mark, type="error-detected",
+                          flags="fatal")
         n.l0.wait_console(r"AER: device recovery successful", 30, l1_mark)
         rd = n.wait_module(r"host recovery finished in \d+ ms, seq (\d+) reset-done "
                            r"queued \(merged into state-lost\)", 30, l1_mark)
-        seq = int(ed.group(1))
+        seq = ed["seq"]
         pvr.check(int(rd.group(1)) == seq, "reset-done not merged: %s" % rd.group(0))
+        n.wait_trace("notice_queued", 10, l1_mark, seq=seq, type="reset-done", merged=1,
+                     carried="state-lost")
         pvr.check(not any(e["event"].startswith("PVRECOVER_ACK")
                           for e in n.qmp2.events[ev_mark:]),
                   "an answer or timeout before the driver came back")

@@ -18,7 +18,6 @@ Test-only module lines (besides those documented in nested.py):
   host recovery end held, at most N ms (test)
   host recovery end released after N ms (test)"""
 
-import re
 
 import nested
 import pvr
@@ -41,7 +40,7 @@ def run():
 
         mark = n.l0.mark()
         n.inject_fatal()
-        n.wait_module(r"fatal error, seq \d+ error-detected queued", 60, mark)
+        n.wait_trace("notice_queued", 60, mark, type="error-detected", flags="fatal")
         held = n.wait_module(r"host recovery end held, at most 30000 ms \(test\)",
                              60, mark)
         n.inject_fatal()
@@ -57,14 +56,8 @@ def run():
         pvr.check(not bad, "failed cases: %s" % "; ".join(bad))
         pvr.check("done 0 failed" in out, "did not run through: %r" % out[-400:])
 
-        steps = []
-        for l in n.module_lines(mark):
-            if re.match(r"fatal error, seq \d+ error-detected queued", l):
-                steps.append("error-detected")
-            elif re.match(r"host recovery finished in \d+ ms, seq \d+ reset-done", l):
-                steps.append("reset-done")
-            elif "perm-failure" in l:
-                steps.append("perm-failure")
+        steps = [ev["type"] for ev in sorted(n.traces("notice_queued", mark),
+                                             key=lambda ev: ev.time)]
         pvr.check(steps == ["error-detected", "reset-done"] * 2,
                   "module steps %r; lines %r" % (steps, n.module_lines(mark)))
         pvr.check(n.l1.run("cat %s" % PARAM) == "0", "the hold was not used up")

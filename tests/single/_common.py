@@ -78,24 +78,47 @@ def host_digest(img, offset_kb=0, kb=PATTERN_KB):
         return hashlib.md5(f.read(kb * 1024)).hexdigest()
 
 
-STEP = r"pvrecover: seq %d %s: %s"
+def _step_text(ev):
+    """A pvrecover event as a recovery step: the callback called, or the
+    answer ("recovered (reset-hooks) in N us", "prepared (aer)", "busy")."""
+    if ev.event == "pvrecover_callback_start":
+        return ev.fields["callback"]
+    st, m = ev.fields["status"], ev.fields["method"]
+    if st == "recovered":
+        return "recovered (%s) in %s us" % (m, ev.fields["us"])
+    if st in ("failed", "prepared"):
+        return "%s (%s)" % (st, m)
+    return st
+
+
+def step_events(g, seq, start=0):
+    """(event, step) of notice `seq`, in order, from pvrecover's trace:
+    every callback it started and its answer."""
+    return [(ev, _step_text(ev)) for ev in
+            pvr.traces(g, "pvrecover_callback_start|pvrecover_notice_answered",
+                       start, seq=seq)]
 
 
 def steps(g, seq, start=0):
-    """The recovery steps the guest logged for notice `seq`, in order."""
-    rx = re.compile(r"pvrecover: seq %d [\w-]+: ([^\n]*)" % seq)
-    return [m.group(1).strip() for m in rx.finditer(g.console, start)]
+    """The recovery steps of notice `seq`, in order (see step_events)."""
+    return [t for _, t in step_events(g, seq, start)]
 
 
 def wait_step(g, seq, text, timeout=60, start=0):
-    return g.wait_console(r"pvrecover: seq %d [\w-]+: %s" % (seq, re.escape(text)),
-                          timeout, start)
+    """Wait for the step `text` (its start) of notice `seq`; returns its
+    trace event."""
+    def find():
+        for ev, t in step_events(g, seq, start):
+            if t.startswith(text):
+                return ev
+        return None
+    return g.wait_for(find, timeout, "step %r of seq %d" % (text, seq))
 
 
 def assert_order(g, seq_a, step_a, seq_b, step_b):
     a = wait_step(g, seq_a, step_a)
     b = wait_step(g, seq_b, step_b)
-    pvr.check(a.start() < b.start(), "%s (seq %d) logged after %s (seq %d)"
+    pvr.check(a.start() < b.start(), "%s (seq %d) traced after %s (seq %d)"
               % (step_a, seq_a, step_b, seq_b))
 
 

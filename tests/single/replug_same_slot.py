@@ -62,10 +62,10 @@ def run():
             pvr.check(not [e for e in g.qmp.events if e["event"] == "PVRECOVER_ACK"
                            and e["data"]["seq"] == seq],
                       "the dropped notice %d was answered" % seq)
-            pvr.check("pvrecover: seq %d " % seq not in g.console[mark:],
+            pvr.check(not pvr.traces(g, r"pvrecover_\w+", mark, seq=seq),
                       "the guest handled the dropped notice %d" % seq)
-            steps = [l for l in g.console[mark:].splitlines() if "pvrecover: seq" in l]
-            pvr.check(all("seq %d " % probe in l for l in steps),
+            steps = pvr.traces(g, r"pvrecover_\w+", mark)
+            pvr.check(steps and all(e["seq"] == probe for e in steps),
                       "notices handled after the replug: %r" % steps)
             g.run("dd if=/dev/nvme0n1 of=/dev/null bs=64k count=16 iflag=direct")
             g.run("rmmod pvrecover")

@@ -12,7 +12,7 @@ is), rmmod succeeds and the kernel log stays clean."""
 import re
 
 import pvr
-from _common import nvme, nvme_guest, steps, wait_step
+from _common import nvme, nvme_guest, steps
 
 NAME = "single/unplug-mid-recovery"
 RESET_DONE = 2
@@ -63,7 +63,7 @@ def run():
         seqs = [g.notify("nvme1", "error-detected", fatal=True),
                 g.notify("nvme1", "reset-done"),
                 g.notify("nvme1", "state-lost")]
-        wait_step(g, seqs[0], "dispatch delayed", start=mark)
+        g.wait_console(r"pvrecover: seq %d [\w-]+: dispatch delayed" % seqs[0], 60, mark)
         g.run("echo 1 > /sys/bus/pci/devices/%s/remove" % bdf1, timeout=60)
         g.run("[ ! -e /sys/bus/pci/devices/%s ]" % bdf1)
         for s in seqs:
