@@ -30,9 +30,10 @@ UNIT_BINARIES = ["test_notice", "fuzz_notice"]
 SUITES = ["single", "nested", "pkg"]
 # The nested tests that also run with the kernels' roles swapped (L1 on the
 # default series, L2 on the newest): the main scenarios of the kernel
-# backend, and a guest busy with I/O through them.
+# backend, and a guest busy with I/O through either back end.
 NESTED_BOTH_WAYS = {"nested/aer-fatal-nvme", "nested/planned-reset",
-                    "nested/bus-reset-fanout", "nested/io-in-flight"}
+                    "nested/bus-reset-fanout", "nested/io-in-flight",
+                    "nested/io-in-flight-qemu"}
 
 
 def selected(name, patterns):
