@@ -32,7 +32,9 @@ KERNEL_TROUBLE = re.compile(r"(BUG: |Oops|WARNING: CPU|general protection|"
 # The modules' tracepoints, as /init streams trace_pipe to the console
 # (tests/harness/guest-init.sh): "<task>-<pid> [<cpu>] <flags> <time>:
 # <event>: key=value ...", <time> on the clock of the kernel log's
-# timestamps.  This and the events' definitions (guest/pvrecover/trace.h,
+# timestamps (trace_clock "global").  The lines come through a reader
+# process, a moment after the kernel log's: wait for them, and order them
+# against log lines by time, never by position.  This and the events' definitions (guest/pvrecover/trace.h,
 # host/vhost-recover/trace.h) are the modules' contract with the tests and
 # the demo; the kernel log keeps one line per recovery and the failures
 # (tests/harness/nested.py lists the host's).
@@ -46,19 +48,24 @@ KERNEL_TROUBLE = re.compile(r"(BUG: |Oops|WARNING: CPU|general protection|"
 #   vhost_recover_notice_timed_out bdf seq type
 #   vhost_recover_notice_dropped   bdf seq type reason
 TRACE_LINE = r"(?m)^[^\n]*?\s(\d+\.\d+): (%s): (%s[^\n]*?)\r?$"
+# The kernel writes its log to the serial port directly, between two bytes
+# of what a process writes there: a log record can split a trace line.
+# Records are whole; those that do not start a line are taken out first.
+KLOG_INSIDE = re.compile(r"(?<=[^\n])\[\s*\d+\.\d+\] [^\n]*\n")
 TRACE_ANY = re.compile(r"^.*\[\d+\] .*\s\d+\.\d+: (?:pvrecover|vhost_recover)_\w+: ")
 
 
 class TraceEvent:
     """One trace line of the console: .event, .time (seconds, the kernel
-    log's clock), .fields (str values), .pos (offset in the transcript)."""
+    log's clock), .fields (str values), .pos (its order among trace lines:
+    about its offset in the transcript)."""
 
-    def __init__(self, m):
+    def __init__(self, m, offset=0):
         self.m = m
         self.time = float(m.group(1))
         self.event = m.group(2)
         self.fields = dict(re.findall(r"(\w+)=(\S*)", m.group(3)))
-        self.pos = m.start()
+        self.pos = offset + m.start()
 
     def start(self):
         return self.pos
@@ -80,9 +87,15 @@ def trace_rx(event, fields):
     return re.compile(TRACE_LINE % (event, look))
 
 
+def _trace_text(con, start):
+    """The console from `start` with log records inside lines taken out
+    (KLOG_INSIDE); positions of events in it are offset by `start`."""
+    return KLOG_INSIDE.sub("", con.console[start:])
+
+
 def traces(con, event, start=0, **fields):
     """The trace lines of `event` matching `fields` on console `con`."""
-    return [TraceEvent(m) for m in trace_rx(event, fields).finditer(con.console, start)]
+    return [TraceEvent(m, start) for m in trace_rx(event, fields).finditer(_trace_text(con, start))]
 
 
 def wait_trace(con, event, timeout, start=0, **fields):
@@ -93,12 +106,12 @@ def wait_trace(con, event, timeout, start=0, **fields):
 
         def find():
             nonlocal m
-            m = rx.search(con.console, start)
+            m = rx.search(_trace_text(con, start))
             return m is not None or con.exited
         con.cond.wait_for(find, timeout)
     if m is None:
         raise TestFailure("%s: no trace %s %s within %ss" % (con.tag, event, fields, timeout))
-    return TraceEvent(m)
+    return TraceEvent(m, start)
 
 
 class TestFailure(Exception):

@@ -49,7 +49,7 @@ def run():
             n.wait_trace("notice_answered", 10, l1_mark, seq=seq, status=status,
                          method="reset-hooks")
         lines = n.module_lines(l1_mark)
-        pvr.check(not any("flags= " in l or "perm-failure" in l or "timed" in l
+        pvr.check(not any("error-detected flags= " in l or "perm-failure" in l or "timed" in l
                           for l in lines), "module lines %r" % lines)
         # ... and RESET_DONE only once L1's recovery was over, on L1's clock:
         # after the link reset (the module may see the function back in

@@ -56,6 +56,8 @@ def run():
         pvr.check(not bad, "failed cases: %s" % "; ".join(bad))
         pvr.check("done 0 failed" in out, "did not run through: %r" % out[-400:])
 
+        n.l0.wait_for(lambda: len(n.traces("notice_queued", mark)) >= 4, 30,
+                      "four notices queued")
         steps = [ev["type"] for ev in sorted(n.traces("notice_queued", mark),
                                              key=lambda ev: ev.time)]
         pvr.check(steps == ["error-detected", "reset-done"] * 2,

@@ -99,8 +99,14 @@ def step_events(g, seq, start=0):
                        start, seq=seq)]
 
 
-def steps(g, seq, start=0):
-    """The recovery steps of notice `seq`, in order (see step_events)."""
+def steps(g, seq, start=0, timeout=30):
+    """The recovery steps of notice `seq`, in order (see step_events).
+    Its answer is awaited first (the trace lines lag the ack a little);
+    without one, the steps so far."""
+    try:
+        pvr.wait_trace(g, "pvrecover_notice_answered", timeout, start, seq=seq)
+    except pvr.TestFailure:
+        pass
     return [t for _, t in step_events(g, seq, start)]
 
 
