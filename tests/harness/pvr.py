@@ -47,7 +47,8 @@ KERNEL_TROUBLE = re.compile(r"(BUG: |Oops|WARNING: CPU|general protection|"
 #   vhost_recover_notice_answered  bdf seq type status method guest_us late
 #   vhost_recover_notice_timed_out bdf seq type
 #   vhost_recover_notice_dropped   bdf seq type reason
-TRACE_LINE = r"(?m)^[^\n]*?\s(\d+\.\d+): (%s): (%s[^\n]*?)\r?$"
+# Only whole lines: one still being written may lack the fields asked for.
+TRACE_LINE = r"(?m)^[^\n]*?\s(\d+\.\d+): (%s): (%s[^\n]*?)\r?(?=\n)"
 # The kernel writes its log to the serial port directly, between two bytes
 # of what a process writes there: a log record can split a trace line.
 # Records are whole; those that do not start a line are taken out first.
