@@ -30,7 +30,26 @@ done
 exit 0
 END
 chmod 755 /bin/pvr-trace-on
-(exec cat /sys/kernel/tracing/trace_pipe > /dev/console) &
+# With pvr.trace_hook=1 (L1) a shell loop streams it instead, and runs a
+# command the moment a line matches: /tmp/pvr-on-trace holds a shell
+# pattern and a command, one a line (nested.py, arm_kill_on_trace; a
+# second trace_pipe reader would take events from the first).
+if grep -qw pvr.trace_hook=1 /proc/cmdline; then
+	# dd in front: the shell reads a byte at a time, cheap from a pipe,
+	# not from trace_pipe (about 0.1 s a line under TCG); busybox's cat
+	# would splice into the pipe, and trace_pipe's splice waits for a
+	# full page.
+	(dd if=/sys/kernel/tracing/trace_pipe bs=4096 2>/dev/null |
+	 while IFS= read -r l; do
+		printf '%s\n' "$l"
+		[ -e /tmp/pvr-on-trace ] || continue
+		{ IFS= read -r pat; IFS= read -r cmd; } < /tmp/pvr-on-trace
+		# shellcheck disable=SC2254
+		case $l in $pat) rm -f /tmp/pvr-on-trace; eval "$cmd" ;; esac
+	done > /dev/console) &
+else
+	(exec cat /sys/kernel/tracing/trace_pipe > /dev/console) &
+fi
 
 # modprobe is pvr-modprobe, a shell function in /init and in the shell
 # (busybox's sh runs its own applet before any /bin/modprobe).  Modules

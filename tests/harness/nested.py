@@ -168,7 +168,7 @@ class Nested:
                             mem=3072, machine="q35,kernel-irqchip=split",
                             accel="tcg,thread=multi", cpu="max",
                             initrd=l1_initrd(), kernel=pvr.l1_kver(),
-                            append="intel_iommu=on pvr.shell=ttyS1",
+                            append="intel_iommu=on pvr.shell=ttyS1 pvr.trace_hook=1",
                             serials=("l1", "l2", "qmp2"))
         self.log = self.l0.log
         self.dir = self.l0.dir
@@ -345,27 +345,17 @@ class Nested:
 
     def arm_kill_on_trace(self, event, pattern):
         """Make L1 SIGKILL L2's QEMU the moment vhost-recover.ko traces
-        `event` (e.g. "vhost_recover_notice_queued") with a line matching
-        `pattern` (a grep basic regex): a watcher in L1 blocks reading the
-        trace_pipe of a trace instance of its own, with only that event
-        enabled (the console's reader keeps the main one), and kills at
-        once, with no harness round trip in between.  It logs "pvr-test:
-        killed L2's QEMU" to L1's kernel log right after the kill.  Returns
-        QEMU's pid once the watcher is reading."""
+        `event` (e.g. "vhost_recover_notice_queued") with fields matching
+        `pattern` (a shell pattern): L1's trace streamer (/init,
+        pvr.trace_hook=1) kills at once when it reads the line, with no
+        harness round trip in between, and logs "pvr-test: killed L2's
+        QEMU" to L1's kernel log right after the kill.  Returns QEMU's
+        pid once armed."""
         pid = self.l2_qemu_pid()
-        mark = self.l0.mark()
-        inst = "/sys/kernel/tracing/instances/pvr-kill"
-        self.l1.run("mkdir -p %s && echo 1 > %s/events/vhost_recover/%s/enable"
-                    % (inst, inst, event))
-        # The first grep proves the pipeline is reading (it sees a marker
-        # written after it started); kill and echo are shell builtins.
-        self.l1.run("(cat %s/trace_pipe </dev/null | { grep -q -m1 'pvr-test: arm watcher'; "
-                    "echo 'pvr-test: watcher armed' > /dev/kmsg; "
-                    "grep -q -m1 -e '%s' && kill -KILL %d && "
-                    "echo \"pvr-test: killed L2's QEMU\" > /dev/kmsg; } "
-                    ">/dev/null 2>&1 &)" % (inst, pattern, pid))
-        self.l1.run("echo 'pvr-test: arm watcher' > %s/trace_marker" % inst)
-        self.l0.wait_console(r"pvr-test: watcher armed", 30, mark)
+        self.l1.run("printf '%%s\\n' '*%s: %s*' "
+                    "'kill -KILL %d && echo \"pvr-test: killed L2'\\''s QEMU\" > /dev/kmsg' "
+                    "> /tmp/pvr-on-trace.new && mv /tmp/pvr-on-trace.new /tmp/pvr-on-trace"
+                    % (event, pattern, pid))
         return pid
 
     def wait_l2_qemu_gone(self, pid, timeout=60):
@@ -435,8 +425,13 @@ class Nested:
         text = self.l0.console
         line = text[text.rfind("\n", 0, m.start()) + 1:]
         t = KTIME.match(line)
-        pvr.check(t is not None, "L1 console line without a timestamp: %r"
-                  % line.split("\n", 1)[0])
+        if t is None:
+            # A log record written into a trace line (pvr.KLOG_INSIDE): its
+            # timestamp is the last one before the match.
+            ts = re.findall(r"\[\s*(\d+\.\d+)\]", line[:m.start() - len(text) + len(line)])
+            pvr.check(ts, "L1 console line without a timestamp: %r"
+                      % line.split("\n", 1)[0])
+            return float(ts[-1])
         return float(t.group(1))
 
     def line_time(self, tag, text):

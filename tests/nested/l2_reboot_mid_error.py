@@ -49,8 +49,7 @@ def run():
         n.l2.wait_guest("[ -b /dev/nvme0n1 ]", 60)
 
         # The new boot heard nothing, its nvme kept its driver.
-        handled = [l for l in n.l2.console[l2_mark:].splitlines()
-                   if "pvrecover: seq" in l]
+        handled = pvr.traces(n.l2, r"pvrecover_\w+", l2_mark)
         pvr.check(not handled, "the new boot handled %r" % handled)
         pvr.check(not [e for e in n.qmp2.events[ev_mark:]
                        if e["event"].startswith("PVRECOVER")],

@@ -21,7 +21,7 @@ def run():
     try:
         n.boot(backend="vhost")
         pid = n.arm_kill_on_trace("vhost_recover_notice_queued",
-                                  r"bdf=%s seq=[0-9]* type=error-detected flags=fatal"
+                                  r"bdf=%s seq=* type=error-detected flags=fatal *"
                                   % nested.NVME_BDF)
 
         l1_mark = n.l0.mark()
