@@ -191,8 +191,12 @@ class Nested:
             if not function_reset:
                 self.l1.run("echo > /sys/bus/pci/devices/%s/reset_method" % bdf)
             # vfio-pci takes the nvme; L1 loads no nvme driver to race it.
-            self.l1.run("echo vfio-pci > /sys/bus/pci/devices/%s/driver_override && "
-                        "echo %s > /sys/bus/pci/drivers_probe" % (bdf, bdf))
+            # A driver built into L1's kernel has one already (6.12's
+            # virtio_pci takes the balloon at boot): it lets go first.
+            self.l1.run("d=/sys/bus/pci/devices/%s; "
+                        "if [ -e $d/driver ]; then echo %s > $d/driver/unbind; fi; "
+                        "echo vfio-pci > $d/driver_override && "
+                        "echo %s > /sys/bus/pci/drivers_probe" % (bdf, bdf, bdf))
             self.l1.wait_guest("[ -e /sys/bus/pci/drivers/vfio-pci/%s ]" % bdf)
 
     def start_l2(self, recovery=True, backend="virtio", cover=None,
