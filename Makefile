@@ -36,7 +36,7 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 UNIT_BINS := $(B)/unit/test_notice $(B)/unit/fuzz_notice
 # Test programs that run inside the guests (static: the images have no
 # libc): the vhost ioctl test in L1, a writer that keeps a disk busy.
-PROGS := $(B)/progs/vhost_ioctl $(B)/progs/io_writer
+PROGS := $(B)/progs/vhost_ioctl $(B)/progs/io_writer $(B)/progs/io_reader
 
 .PHONY: all modules setup qemu initramfs unit check demo bench lint clean
 

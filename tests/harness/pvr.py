@@ -301,6 +301,9 @@ class Console:
         self.seq = 0
         self.exited = False
         self._partial = ""
+        # (host time.monotonic(), line) of every whole line: the bench maps
+        # a guest's kernel clock onto the host's with them.
+        self.lines = []
 
     def write(self, data):
         raise NotImplementedError
@@ -321,7 +324,9 @@ class Console:
         # The log gets whole lines, stamped when they complete.
         lines = (self._partial + text).split("\n")
         self._partial = lines.pop()
+        now = time.monotonic()
         for line in lines:
+            self.lines.append((now, line))
             self.log("%s %s" % (self.tag, line))
 
     def wait_console(self, pattern, timeout, start=0):

@@ -4,7 +4,7 @@
  * the guest whose device is reset.
  *
  * Usage: io_writer [-j JOBS] [-b BLOCKS] [-o OFFSET_KB] [-k AFTER]
- *                  [-m MARKFILE] [-t SECONDS] DEV
+ *                  [-m MARKFILE] [-t SECONDS] [-s STALL_MS] DEV
  *
  * JOBS processes (default 1: one synchronous writer; more keep that many
  * requests outstanding) each own BLOCKS 4 KiB blocks (default 256) from
@@ -20,7 +20,10 @@
  *   io_writer: done writes N errors N bad N max_stall_ms N
  * where a stall is the longest time one write took, and bad counts blocks
  * that did not read back as last written.  Exits 0 only with no errors
- * and no bad block.
+ * and no bad block.  With STALL_MS, a write that took that long or longer
+ * is also reported to /dev/kmsg, on the clock of the kernel log and the
+ * modules' trace events (make bench times recoveries by it):
+ *   pvr-stall: io_writer job N write took N us
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -91,8 +94,10 @@ static void fill(unsigned char *buf, uint32_t job, uint32_t block, uint32_t gen)
 
 static void run_job(const char *dev, struct shared *sh, uint32_t job,
 		    uint32_t blocks, uint64_t offset, uint64_t after,
-		    uint64_t until_ns)
+		    uint64_t until_ns, uint64_t stall_ns)
 {
+	int kfd = stall_ns ? open("/dev/kmsg", O_WRONLY) : -1;
+	char line[96];
 	struct job_state *st = &sh->job[job];
 	unsigned char *buf, *want;
 	uint32_t *gen;
@@ -128,6 +133,13 @@ static void run_job(const char *dev, struct shared *sh, uint32_t job,
 		if (took > st->max_stall_ns) {
 			st->max_stall_ns = took;
 			st->stall_at_ns = t0;
+		}
+		if (kfd >= 0 && took >= stall_ns) {
+			snprintf(line, sizeof(line),
+				 "pvr-stall: io_writer job %u write took %llu us\n",
+				 job, (unsigned long long)(took / 1000));
+			if (write(kfd, line, strlen(line)) < 0)
+				kfd = -1;
 		}
 		if (n == BLOCK) {
 			gen[b]++;
@@ -174,7 +186,7 @@ static void run_job(const char *dev, struct shared *sh, uint32_t job,
 
 int main(int argc, char **argv)
 {
-	uint64_t offset = 0, after = 200, seconds = 300, until;
+	uint64_t offset = 0, after = 200, seconds = 300, until, stall_ns = 0;
 	uint64_t writes = 0, errors = 0, bad = 0, stall = 0;
 	const char *mark = NULL;
 	uint32_t jobs = 1, blocks = 256, j;
@@ -183,7 +195,7 @@ int main(int argc, char **argv)
 	struct shared *sh;
 	pid_t pid[MAX_JOBS];
 
-	while ((opt = getopt(argc, argv, "j:b:o:k:m:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "j:b:o:k:m:t:s:")) != -1) {
 		switch (opt) {
 		case 'j': jobs = strtoul(optarg, NULL, 0); break;
 		case 'b': blocks = strtoul(optarg, NULL, 0); break;
@@ -191,6 +203,7 @@ int main(int argc, char **argv)
 		case 'k': after = strtoull(optarg, NULL, 0); break;
 		case 'm': mark = optarg; break;
 		case 't': seconds = strtoull(optarg, NULL, 0); break;
+		case 's': stall_ns = strtoull(optarg, NULL, 0) * 1000000ull; break;
 		default: goto usage;
 		}
 	}
@@ -213,7 +226,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (!pid[j])
-			run_job(argv[optind], sh, j, blocks, offset, after, until);
+			run_job(argv[optind], sh, j, blocks, offset, after, until,
+				stall_ns);
 	}
 
 	/* Watch the jobs until all have exited; the parent never does I/O. */
@@ -265,6 +279,6 @@ int main(int argc, char **argv)
 	return rc || errors || bad;
 
 usage:
-	fprintf(stderr, "usage: io_writer [-j JOBS] [-b BLOCKS] [-o OFFSET_KB] [-k AFTER] [-m MARKFILE] [-t SECONDS] DEV\n");
+	fprintf(stderr, "usage: io_writer [-j JOBS] [-b BLOCKS] [-o OFFSET_KB] [-k AFTER] [-m MARKFILE] [-t SECONDS] [-s STALL_MS] DEV\n");
 	return 2;
 }

@@ -161,12 +161,16 @@ class Writer:
     that many requests outstanding), each on `blocks` 4 KiB blocks from
     `region_mb` MiB on.  Start it, cause the recovery, then finish()."""
 
-    def __init__(self, g, dev, name, jobs, region_mb, blocks=256, after=200):
+    def __init__(self, g, dev, name, jobs, region_mb, blocks=256, after=200,
+                 stall_ms=None):
+        """`stall_ms`: log each write that took that long to the kernel
+        log (io_writer -s; make bench times recoveries by it)."""
         self.g, self.name, self.after = g, name, after
         self.out = "/tmp/%s.out" % name
         self.mark = "/tmp/%s.mark" % name
-        g.run("(io_writer -j %d -b %d -o %d -k %d -m %s %s >%s 2>&1 </dev/null &)"
-              % (jobs, blocks, region_mb * 1024, after, self.mark, dev, self.out))
+        g.run("(io_writer -j %d -b %d -o %d -k %d -m %s %s%s >%s 2>&1 </dev/null &)"
+              % (jobs, blocks, region_mb * 1024, after, self.mark,
+                 "-s %d " % stall_ms if stall_ms else "", dev, self.out))
         # Every writer has written: requests are in flight from now on.
         g.wait_guest("grep -q 'io_writer: running' %s" % self.out, 60)
 

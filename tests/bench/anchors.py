@@ -1,0 +1,323 @@
+"""The anchors of make bench: one fatal AER error at L0's root port above
+the nvme, the same injection for every path, and the time from it to the
+first read that completes after it, on the host's clock (timeline.py).
+
+- native: the nvme bound to L1's own nvme driver; L1's AER recovers it
+  (L1 is the bare metal).  A reader in L1.
+- pvrecover: the nvme assigned to L2 and covered by the recovery device,
+  recovered through vhost-recover.ko (run_pvrecover("vhost")) or QEMU's
+  userspace device ("virtio").  A reader in L2.
+- silent host: the same boot, pvrecover.ko unloaded: L2 keeps running
+  and finds out through nvme's I/O timeout, at its default.
+- limit: the host's own recovery (injection to L1's "device recovery
+  successful", from the pvrecover rounds) plus L2's own reset_prepare and
+  reset_done around a reset L2 asks for itself with the channel idle
+  (sysfs reset, timed by kprobes on nvme's callbacks): no paravirtual
+  scheme can do better on this rig.
+The reader (tests/progs/io_reader.c) reads one 4 KiB block at a time with
+O_DIRECT and logs each read that took 20 ms or more to the kernel log; the
+longest such read after the error is the one that waited for recovery.
+"""
+
+import re
+import time
+
+import nested
+import pvr
+import timeline
+from _common import Writer
+from timeline import Round
+
+DEV = "/dev/nvme0n1"
+BDF = nested.NVME_BDF
+STALL_MS = 20
+# nvme's default I/O timeout is 30 s; a silent round waits for its abort
+# and the controller reset after it.
+SILENT_TIMEOUT = 150
+RECOVERY_DONE = r"pcieport [^\n]*AER: device recovery successful"
+LINK_RESET = r"pcieport [^\n]*AER: (?:Root Port|Downstream Port) link has been reset"
+
+
+def start_reader(con, dev=DEV):
+    con.run("(io_reader -s %d %s >/tmp/io_reader.out 2>&1 </dev/null &)" % (STALL_MS, dev))
+    con.wait_guest("grep -q 'io_reader: running' /tmp/io_reader.out", 60)
+
+
+def stop_reader(con):
+    con.run("killall io_reader; true")
+
+
+def first_read(r, con, mark, after, prog="io_reader"):
+    """Round time at which the longest stalled read (or write) of `prog`
+    logged from `mark` on ended, among those ending after round time
+    `after`; None if there is none."""
+    k = r.on(con, mark)
+    found = [(took, k(end)) for end, took, _ in timeline.stalls(con, mark, prog)
+             if k(end) > after]
+    if not found:
+        return None
+    took, end = max(found)
+    return end, took
+
+
+def wait_stall(con, mark, timeout, prog="io_reader"):
+    con.wait_console(r"pvr-stall: %s[^\n]* us\n" % prog, timeout, mark)
+
+
+# -- native -------------------------------------------------------------------
+
+def native_round(n, mark_lines=True):
+    """One fatal error under L1's own nvme driver with the reader running
+    in L1 (started by the caller).  Returns a Round."""
+    mark = n.l0.mark()
+    t0 = time.monotonic()
+    n.inject_fatal()
+    n.l0.wait_console(RECOVERY_DONE, 60, mark)
+    wait_stall(n.l0, mark, 60)
+    r = Round(t0)
+    k = r.on(n.l0, mark)
+    aer = r.event(k(timeline.log_lines(n.l0, mark, nested.AER_FATAL_LINE)[0][0]),
+                  "L1 kernel", "AER error")
+    for pat, what in ((r"nvme nvme\d: frozen state error detected", "nvme error_detected"),
+                      (LINK_RESET, "link reset"),
+                      (r"nvme nvme\d: restart after slot reset", "nvme slot_reset")):
+        for t, _ in timeline.log_lines(n.l0, mark, pat)[:1]:
+            r.event(k(t), "L1 nvme driver" if "nvme" in what else "L1 kernel", what)
+    done = k(timeline.log_lines(n.l0, mark, RECOVERY_DONE)[0][0])
+    r.span("L1 kernel", "AER recovery", aer, done)
+    r.host_done = done
+    fr = first_read(r, n.l0, mark, aer)
+    pvr.check(fr is not None, "native: no stalled read after the error")
+    r.span("L1 reader", "read waits", fr[0] - fr[1], fr[0])
+    r.total = fr[0]
+    return r
+
+
+def run_native(name, rounds, load_rounds):
+    img = pvr.blank_disk(name, "nvme.img", size_mb=64)
+    n = nested.Nested(name, img)
+    out = {"rounds": [], "load": []}
+    try:
+        n.l1.boot(timeout=180)
+        n.l1.run("modprobe nvme")
+        n.l1.wait_guest("[ -b %s ]" % DEV, 60)
+        start_reader(n.l1)
+        for _ in range(rounds):
+            out["rounds"].append(native_round(n))
+        stop_reader(n.l1)
+        for i in range(load_rounds):
+            out["load"].append(load_round(n, n.l1, n.l0, "native%d" % i, i, native=True))
+        n.l0.assert_kernel_healthy()
+    finally:
+        n.close()
+    return out
+
+
+# -- pvrecover ----------------------------------------------------------------
+
+def _traces(con, prefix, mark, **fields):
+    return pvr.traces(con, prefix + r"\w+", mark, bdf=re.escape(BDF), **fields)
+
+
+def pv_round(n):
+    """One fatal error under the nvme assigned to L2, the reader running in
+    L2.  Returns a Round with the split of where the time went."""
+    l0m, l2m = n.l0.mark(), n.l2.mark()
+    ev = len(n.qmp2.events)
+    t0 = time.monotonic()
+    n.inject_fatal()
+    for notice, status in (("error-detected", "prepared"), ("reset-done", "recovered")):
+        _, ack = n.qmp2.wait_event("PVRECOVER_ACK", 60, ev, device="hostdev0", notice=notice)
+        pvr.check(ack["data"]["status"] == status, "%s answered %r" % (notice, ack["data"]))
+    n.l0.wait_console(RECOVERY_DONE, 30, l0m)
+    wait_stall(n.l2, l2m, 60)
+    # The trace lines come a moment after the answers they describe.
+    pvr.wait_trace(n.l2, "pvrecover_notice_answered", 30, l2m, type="reset-done")
+    if n.backend == "vhost":
+        n.wait_trace("notice_answered", 30, l0m, type="reset-done")
+
+    r = Round(t0)
+    k1, k2 = r.on(n.l0, l0m), r.on(n.l2, l2m)
+    aer = r.event(k1(timeline.log_lines(n.l0, l0m, nested.AER_FATAL_LINE)[0][0]),
+                  "L1 kernel", "AER error")
+    for t, _ in timeline.log_lines(n.l0, l0m, LINK_RESET)[:1]:
+        r.event(k1(t), "L1 kernel", "link reset")
+    r.host_done = k1(timeline.log_lines(n.l0, l0m, RECOVERY_DONE)[0][0])
+    r.span("L1 kernel", "host AER recovery", aer, r.host_done)
+    host = {}
+    if n.backend == "vhost":
+        for e in _traces(n.l0, "vhost_recover_notice_", l0m):
+            what = e.event[len("vhost_recover_notice_"):]
+            host.setdefault((e["type"], what), k1(e.time))
+            r.event(k1(e.time), "vhost-recover.ko", "%s %s" % (e["type"], what))
+    l2_events = _traces(n.l2, "pvrecover_", l2m)
+    # L2's lines reach the host through L1's serial port, later than L1's:
+    # its clock offset from them is an upper bound, and so is the one its
+    # answers give, which L1 traces after L2 sent them.  The tighter wins.
+    fix = 0.0
+    for e in l2_events:
+        got = host.get((e["type"], "answered"))
+        if e.event == "pvrecover_notice_answered" and got is not None:
+            fix = min(fix, got - k2(e.time))
+    r.l2_clock_fix = fix
+    guest = {}
+    for e in l2_events:
+        what = e.event[len("pvrecover_"):]
+        key = (e["type"], what, e.fields.get("callback"))
+        guest.setdefault(key, k2(e.time) + fix)
+        if what in ("notice_received", "notice_answered"):
+            r.event(k2(e.time) + fix, "L2 pvrecover", "%s %s" % (e["type"], what[7:]))
+    cbs = []
+    for typ, cb in (("error-detected", "reset_prepare"), ("reset-done", "reset_done")):
+        s = guest.get((typ, "callback_start", cb))
+        f = guest.get((typ, "callback_finish", cb))
+        pvr.check(s is not None and f is not None,
+                  "%s: no trace of %s around it" % (typ, cb))
+        r.span("L2 nvme driver", cb, s, f)
+        cbs.append((s, f))
+    fr = first_read(r, n.l2, l2m, aer)
+    pvr.check(fr is not None, "pvrecover: no stalled read after the error")
+    r.span("L2 reader", "read waits", fr[0] - fr[1] + fix, fr[0] + fix)
+    r.total = fr[0] + fix
+
+    # The split.  Everything outside the host's recovery and the driver's
+    # own callbacks is what the paravirtual path adds.
+    split = r.split = {"total": r.total, "host recovery": r.host_done,
+                       "reset_prepare": cbs[0][1] - cbs[0][0],
+                       "reset_done": cbs[1][1] - cbs[1][0]}
+    for typ, name in (("error-detected", "ED"), ("reset-done", "RD")):
+        cb = cbs[0][0] if typ == "error-detected" else cbs[1][0]
+        q = host.get((typ, "queued"))
+        if q is not None:
+            split["%s notice latency (queued to callback)" % name] = cb - q
+        ans = guest.get((typ, "notice_answered", None))
+        got = host.get((typ, "answered"))
+        if ans is not None and got is not None:
+            split["%s answer latency (guest to module)" % name] = got - ans
+    ed_ans = guest.get(("error-detected", "notice_answered", None))
+    if ed_ans is not None:
+        split["gap: ED answered to reset_done"] = cbs[1][0] - ed_ans
+    if host.get(("reset-done", "queued")) is not None:
+        split["host done to RD queued"] = host[("reset-done", "queued")] - r.host_done
+    # Negative when the read completed inside reset_done (nvme resubmits
+    # what reset_prepare requeued before reset_done returns).
+    split["reset_done's end to first read"] = r.total - cbs[1][1]
+    covered = union([(0.0, r.host_done)] + cbs, r.total)
+    split["paravirtual overhead"] = r.total - covered
+    return r
+
+
+def union(intervals, end):
+    """Length of the union of `intervals`, clipped to [0, end]."""
+    total, cur = 0.0, None
+    for s, f in sorted((max(0.0, s), min(end, f)) for s, f in intervals):
+        if f <= s:
+            continue
+        if cur is None or s > cur[1]:
+            if cur:
+                total += cur[1] - cur[0]
+            cur = [s, f]
+        else:
+            cur[1] = max(cur[1], f)
+    if cur:
+        total += cur[1] - cur[0]
+    return total
+
+
+def limit_round(n):
+    """L2 resets the function itself, channel idle: (reset_prepare,
+    reset_done) durations of its nvme driver, from the kprobes."""
+    l2m = n.l2.mark()
+    n.l2.run("echo 1 > /sys/bus/pci/devices/%s/reset" % BDF, timeout=60)
+    got = {}
+    for ev in ("pvrb_prep_in", "pvrb_prep_out", "pvrb_done_in", "pvrb_done_out"):
+        got[ev] = pvr.wait_trace(n.l2, ev, 30, l2m).time
+    return (got["pvrb_prep_out"] - got["pvrb_prep_in"],
+            got["pvrb_done_out"] - got["pvrb_done_in"])
+
+
+def arm_kprobes(con):
+    t = "/sys/kernel/tracing"
+    con.run("for f in prepare done; do "
+            "echo \"p:pvrb/pvrb_${f%%are}_in nvme_reset_$f\" >> %s/kprobe_events && "
+            "echo \"r:pvrb/pvrb_${f%%are}_out nvme_reset_$f\" >> %s/kprobe_events; done && "
+            "echo 1 > %s/events/pvrb/enable" % (t, t, t))
+
+
+def silent_round(n):
+    """pvrecover.ko is not loaded: L2's nvme finds out by its timeout."""
+    l0m, l2m = n.l0.mark(), n.l2.mark()
+    t0 = time.monotonic()
+    n.inject_fatal()
+    n.l0.wait_console(RECOVERY_DONE, 60, l0m)
+    wait_stall(n.l2, l2m, SILENT_TIMEOUT)
+    r = Round(t0)
+    k1 = r.on(n.l0, l0m)
+    aer = k1(timeline.log_lines(n.l0, l0m, nested.AER_FATAL_LINE)[0][0])
+    fr = first_read(r, n.l2, l2m, aer)
+    pvr.check(fr is not None, "silent: no stalled read after the error")
+    r.total = fr[0]
+    r.failed = any(f for _, _, f in timeline.stalls(n.l2, l2m, "io_reader"))
+    return r
+
+
+def load_round(n, con, kcon, name, i, native=False):
+    """Four writers with requests always in flight through a fatal error,
+    in the guest whose shell is `con` and kernel console `kcon`: (longest
+    write, round time of the first write that completed after L1's
+    recovery was over: every write in flight waited for it)."""
+    l0m, mark = n.l0.mark(), kcon.mark()
+    w = Writer(con, DEV, name, 4, 8 + 8 * i, stall_ms=STALL_MS)
+    ev = len(n.qmp2.events) if n.qmp2 else 0
+    t0 = time.monotonic()
+    n.inject_fatal()
+    n.l0.wait_console(RECOVERY_DONE, 60, l0m)
+    if not native:
+        _, ack = n.qmp2.wait_event("PVRECOVER_ACK", 60, ev, device="hostdev0",
+                                   notice="reset-done")
+        pvr.check(ack["data"]["status"] == "recovered", "load: %r" % ack["data"])
+    wait_stall(kcon, mark, 60, "io_writer")
+    longest = w.finish(n.log) / 1e3
+    r = Round(t0)
+    k1, k = r.on(n.l0, l0m), r.on(kcon, mark)
+    done = k1(timeline.log_lines(n.l0, l0m, RECOVERY_DONE)[0][0])
+    # The first write that completes once L1's recovery is over.
+    ends = [k(end) for end, _, _ in timeline.stalls(kcon, mark, "io_writer")
+            if k(end) > done]
+    pvr.check(ends, "%s: no stalled write after the error" % name)
+    return longest, min(ends)
+
+
+def run_pvrecover(name, backend, rounds, load_rounds=0, limit_rounds=0,
+                  silent_rounds=0, idle=None):
+    """Everything measured on one L1+L2 boot of `backend`.  `idle`, if
+    given, is called with the booted Nested before the silent rounds."""
+    img = pvr.blank_disk(name, "nvme.img", size_mb=64)
+    n = nested.Nested(name, img)
+    out = {"rounds": [], "limit": [], "load": [], "silent": [], "idle": None}
+    try:
+        n.boot(backend=backend)
+        start_reader(n.l2)
+        for _ in range(rounds):
+            out["rounds"].append(pv_round(n))
+        if limit_rounds:
+            # The reader goes on: the driver re-initialises with reads
+            # waiting, as in the rounds above.
+            arm_kprobes(n.l2)
+            for _ in range(limit_rounds):
+                out["limit"].append(limit_round(n))
+        stop_reader(n.l2)
+        for i in range(load_rounds):
+            out["load"].append(load_round(n, n.l2, n.l2, "pv%d" % i, i))
+        if idle:
+            out["idle"] = idle(n)
+        if silent_rounds:
+            n.l2.run("rmmod pvrecover")
+            start_reader(n.l2)
+            for _ in range(silent_rounds):
+                out["silent"].append(silent_round(n))
+            stop_reader(n.l2)
+        n.l0.assert_kernel_healthy()
+    finally:
+        n.close()
+    return out
