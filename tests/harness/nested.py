@@ -32,9 +32,19 @@ import pvr
 L1_MODULES = ("vfio", "vfio_iommu_type1", "vfio_pci", "kvm_amd", "vhost_recover")
 # The nvme as L1 sees it: behind L0's root port rp1.  With a second nvme
 # (Nested(nvme2_img=...)) the two are functions 0 and 1 of one
-# multi-function device there: one reset domain.
+# multi-function device there: one reset domain; more_imgs adds functions
+# 2, 3, ... (at most 8 in all), function i at 0000:01:00.i (nvme_bdf(i)).
 NVME_BDF = "0000:01:00.0"
 NVME2_BDF = "0000:01:00.1"
+# L1 (2 vCPUs, 3 GB) and L2 (512 MB) hold all 8: each is one small nvme
+# probe, and vfio pins L2's memory once for all (one container).
+MAX_FUNCTIONS = 8
+
+
+def nvme_bdf(i):
+    """Function i of L0's nvme device, as L1 sees it."""
+    return "0000:01:00.%d" % i
+
 # With Nested(balloon=True): a virtio-balloon-pci behind L0's second root
 # port rp2, assigned to L2 as "balloon0" behind L2's rp2 (the same address
 # in L1 and L2).  tests/kmod/pvr_msix.ko drives it in L2: a function with
@@ -134,13 +144,19 @@ def l1_initrd():
 
 
 class Nested:
-    def __init__(self, name, nvme_img, nvme2_img=None, l0_trace=(), balloon=False):
+    def __init__(self, name, nvme_img, nvme2_img=None, l0_trace=(), balloon=False,
+                 more_imgs=()):
         """`l0_trace`: QEMU trace events L0 logs to a file of its own (read
         with l0_trace()), e.g. pci_nvme_pci_reset: the emulated nvme was
-        really reset."""
-        self.bdfs = [NVME_BDF] + ([NVME2_BDF] if nvme2_img else [])
+        really reset.  `nvme2_img` and `more_imgs` are the disks of the
+        further functions of the nvme device, in order (function 1, 2,
+        ...), each assigned to L2 as hostdev<i>."""
+        imgs = [nvme_img] + ([nvme2_img] if nvme2_img else []) + list(more_imgs)
+        pvr.check(len(imgs) <= MAX_FUNCTIONS, "%d nvme functions: a device has at most %d"
+                  % (len(imgs), MAX_FUNCTIONS))
+        self.bdfs = [nvme_bdf(i) for i in range(len(imgs))]
         nvme = "nvme,serial=pvr-nested,drive=nv0,id=nvme0,bus=rp1,%s" % L0_NVME_PROPS
-        if nvme2_img:
+        if len(imgs) > 1:
             nvme += ",addr=0.0,multifunction=on"
         devices = [
             "-device", "intel-iommu,intremap=on,caching-mode=on",
@@ -160,10 +176,10 @@ class Nested:
         if balloon:
             devices += ["-device", "pcie-root-port,id=rp2,chassis=2,slot=2",
                         "-device", "virtio-balloon-pci,id=bal0,bus=rp2"]
-        if nvme2_img:
-            devices += ["-drive", "file=%s,if=none,id=nv1,format=raw" % nvme2_img,
-                        "-device", "nvme,serial=pvr-nested2,drive=nv1,id=nvme1,"
-                                   "bus=rp1,addr=0.1,%s" % L0_NVME_PROPS]
+        for i, img in enumerate(imgs[1:], 1):
+            devices += ["-drive", "file=%s,if=none,id=nv%d,format=raw" % (img, i),
+                        "-device", "nvme,serial=pvr-nested%d,drive=nv%d,id=nvme%d,"
+                                   "bus=rp1,addr=0.%d,%s" % (i + 1, i, i, i, L0_NVME_PROPS)]
         self.l0 = pvr.Guest(name, devices, modules=L1_MODULES, pvrecover=False,
                             mem=3072, machine="q35,kernel-irqchip=split",
                             accel="tcg,thread=multi", cpu="max",
@@ -201,9 +217,11 @@ class Nested:
 
     def start_l2(self, recovery=True, backend="virtio", cover=None,
                  ack_timeout_ms=None, l2_modules=("virtio_pci", "nvme"),
-                 pvrecover=True, trace=(), plugged=True, extra=(), props=None):
+                 pvrecover=True, trace=(), plugged=True, extra=(), props=None, smp=1):
         """Start L2's QEMU in L1 (KVM) with the nvme function(s) assigned
-        (hostdev0, hostdev1), and boot L2.  With `recovery`, L2 has a
+        (hostdev0, hostdev1, ...), and boot L2 with `smp` vCPUs (at most
+        L1's 2: more starve each other under TCG and L2 stalls in RCU at
+        boot).  With `recovery`, L2 has a
         recovery device covering `cover` (default: every function), of the
         `backend` "virtio" (QEMU's userspace device) or "vhost" (the front
         end of vhost-recover.ko); `ack_timeout_ms` sets its ack-timeout-ms.
@@ -214,7 +232,7 @@ class Nested:
         arguments for L2's QEMU; `props` more properties of the recovery
         device."""
         argv = ["qemu-system-x86_64", "-accel", "kvm", "-cpu", "host",
-                "-machine", "q35", "-m", "512", "-smp", "1", "-nodefaults",
+                "-machine", "q35", "-m", "512", "-smp", str(smp), "-nodefaults",
                 "-display", "none", "-no-reboot", "-L", "/usr/share/qemu",
                 "-chardev", "serial,id=con,path=/dev/ttyS2", "-serial", "chardev:con",
                 "-chardev", "serial,id=qmp,path=/dev/ttyS3",
