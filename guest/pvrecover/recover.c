@@ -294,6 +294,36 @@ static const struct pci_error_handlers *pvr_eh(struct pci_dev *pdev)
 }
 
 /*
+ * reset_prepare() after a fatal error (@host_resetting): the host is
+ * resetting the function's link now, and on the host an access to the
+ * function waits until that reset is over (vfio-pci's config accesses
+ * wait for the reset; BAR accesses then wait for vfio to restore the
+ * BARs): hundreds of ms, where on bare metal the same access fails at
+ * once on a link that is down.  Drivers stop a frozen function with a
+ * read or two (nvme reads its status register, and config space to see
+ * whether the function is present) and by freeing its interrupt vectors.
+ * For the length of reset_prepare() the function is marked disconnected,
+ * which is what it is until the host's reset ends: the PCI core then
+ * fails config accesses and skips the MSI-X hardware, and drivers skip
+ * the function (pci_device_is_present() is false).  Its state is lost to
+ * the reset in any case, and reinit restores config space.  The PCI core
+ * sets perm_failure under the device lock, which is held here: a mark of
+ * its own cannot be undone by the frozen put back below.
+ */
+static void pvr_reset_prepare(struct pci_dev *pdev,
+			      const struct pci_error_handlers *eh,
+			      bool host_resetting)
+{
+	host_resetting = host_resetting &&
+		cmpxchg(&pdev->error_state, pci_channel_io_frozen,
+			pci_channel_io_perm_failure) == pci_channel_io_frozen;
+	eh->reset_prepare(pdev);
+	if (host_resetting)
+		cmpxchg(&pdev->error_state, pci_channel_io_perm_failure,
+			pci_channel_io_frozen);
+}
+
+/*
  * QUIESCE: stop the driver before (planned) or after (error) a reset, by
  * the best method the driver offers.  The method is kept for REINIT.
  */
@@ -323,7 +353,8 @@ static void pvr_quiesce(struct pvr_ctx *ctx, const struct pvr_queued *q,
 	if (eh && eh->reset_prepare) {
 		ctx->method = VIRTIO_PVRECOVER_M_RESET_HOOKS;
 		trace_pvrecover_callback_start(pdev, &q->n, PVR_CB_RESET_PREPARE, 0);
-		eh->reset_prepare(pdev);
+		pvr_reset_prepare(pdev, eh, !planned &&
+				  q->n.type == VIRTIO_PVRECOVER_N_ERROR_DETECTED);
 		trace_pvrecover_callback_finish(pdev, &q->n, PVR_CB_RESET_PREPARE, 0);
 	} else if (eh && eh->error_detected) {
 		ctx->method = VIRTIO_PVRECOVER_M_AER;
