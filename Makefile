@@ -8,7 +8,7 @@
 #                 resets its nvme; DEMO=nested-qemu: the nested chain with
 #                 QEMU's userspace device; DEMO=planned: a planned reset
 #                 that fans out over two functions of one device)
-#   make bench    protocol and recovery cost, as ratios to a baseline
+#   make bench    pvrecover against native, silent host and the limit, as ratios
 #   make lint     checkpatch (kernel and QEMU), W=1 -Werror, sparse
 #
 # The Debian kernels: by default the matrix of scripts/kver.sh --all (the
@@ -86,7 +86,7 @@ demo: setup qemu
 
 bench: setup qemu
 	@$(MAKE) --no-print-directory initramfs KVER=$(KVER)
-	@PVR_KVER=$(KVER) $(PYTHON) $(TOP)/tests/bench.py
+	@PVR_KVER=$(KVER) $(PYTHON) $(TOP)/tests/bench/main.py
 
 lint: setup
 	@$(TOP)/scripts/lint.sh

@@ -48,12 +48,13 @@ def stop_reader(con):
 
 
 def first_read(r, con, mark, after, prog="io_reader"):
-    """Round time at which the longest stalled read (or write) of `prog`
-    logged from `mark` on ended, among those ending after round time
-    `after`; None if there is none."""
+    """(round time at which it ended, seconds it took) of the stalled read
+    (or write) of `prog` logged from `mark` on that was in flight at round
+    time `after` (the host's link reset: it waited for the whole recovery);
+    the longest if several were; None if there is none."""
     k = r.on(con, mark)
     found = [(took, k(end)) for end, took, _ in timeline.stalls(con, mark, prog)
-             if k(end) > after]
+             if k(end) - took < after < k(end)]
     if not found:
         return None
     took, end = max(found)
@@ -83,10 +84,11 @@ def native_round(n, mark_lines=True):
                       (r"nvme nvme\d: restart after slot reset", "nvme slot_reset")):
         for t, _ in timeline.log_lines(n.l0, mark, pat)[:1]:
             r.event(k(t), "L1 nvme driver" if "nvme" in what else "L1 kernel", what)
+    link = r.first("link reset") or aer
     done = k(timeline.log_lines(n.l0, mark, RECOVERY_DONE)[0][0])
     r.span("L1 kernel", "AER recovery", aer, done)
     r.host_done = done
-    fr = first_read(r, n.l0, mark, aer)
+    fr = first_read(r, n.l0, mark, link)
     pvr.check(fr is not None, "native: no stalled read after the error")
     r.span("L1 reader", "read waits", fr[0] - fr[1], fr[0])
     r.total = fr[0]
@@ -142,6 +144,7 @@ def pv_round(n):
                   "L1 kernel", "AER error")
     for t, _ in timeline.log_lines(n.l0, l0m, LINK_RESET)[:1]:
         r.event(k1(t), "L1 kernel", "link reset")
+    link = r.first("link reset") or aer
     r.host_done = k1(timeline.log_lines(n.l0, l0m, RECOVERY_DONE)[0][0])
     r.span("L1 kernel", "host AER recovery", aer, r.host_done)
     host = {}
@@ -175,7 +178,7 @@ def pv_round(n):
                   "%s: no trace of %s around it" % (typ, cb))
         r.span("L2 nvme driver", cb, s, f)
         cbs.append((s, f))
-    fr = first_read(r, n.l2, l2m, aer)
+    fr = first_read(r, n.l2, l2m, link - fix)
     pvr.check(fr is not None, "pvrecover: no stalled read after the error")
     r.span("L2 reader", "read waits", fr[0] - fr[1] + fix, fr[0] + fix)
     r.total = fr[0] + fix
@@ -254,7 +257,8 @@ def silent_round(n):
     r = Round(t0)
     k1 = r.on(n.l0, l0m)
     aer = k1(timeline.log_lines(n.l0, l0m, nested.AER_FATAL_LINE)[0][0])
-    fr = first_read(r, n.l2, l2m, aer)
+    link = [k1(t) for t, _ in timeline.log_lines(n.l0, l0m, LINK_RESET)[:1]] or [aer]
+    fr = first_read(r, n.l2, l2m, link[0])
     pvr.check(fr is not None, "silent: no stalled read after the error")
     r.total = fr[0]
     r.failed = any(f for _, _, f in timeline.stalls(n.l2, l2m, "io_reader"))
