@@ -51,8 +51,9 @@ KERNEL_TROUBLE = re.compile(r"(BUG: |Oops|WARNING: CPU|general protection|"
 TRACE_LINE = r"(?m)^[^\n]*?\s(\d+\.\d+): (%s): (%s[^\n]*?)\r?(?=\n)"
 # The kernel writes its log to the serial port directly, between two bytes
 # of what a process writes there: a log record can split a trace line.
-# Records are whole; those that do not start a line are taken out first.
-KLOG_INSIDE = re.compile(r"(?<=[^\n])\[\s*\d+\.\d+\] [^\n]*\n")
+# Records are whole; those that do not start a line are taken out first,
+# two or more in a row as well.
+KLOG_INSIDE = re.compile(r"(?<=[^\n])(?:\[\s*\d+\.\d+\] [^\n]*\n)+")
 TRACE_ANY = re.compile(r"^.*\[\d+\] .*\s\d+\.\d+: (?:pvrecover|vhost_recover)_\w+: ")
 
 
