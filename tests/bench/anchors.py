@@ -34,6 +34,8 @@ STALL_MS = 20
 # nvme's default I/O timeout is 30 s; a silent round waits for its abort
 # and the controller reset after it.
 SILENT_TIMEOUT = 150
+# The read that waited for a recovery ends by this long after it.
+MARGIN = 0.5
 RECOVERY_DONE = r"pcieport [^\n]*AER: device recovery successful"
 LINK_RESET = r"pcieport [^\n]*AER: (?:Root Port|Downstream Port) link has been reset"
 
@@ -47,22 +49,25 @@ def stop_reader(con):
     con.run("killall io_reader; true")
 
 
-def first_read(r, con, mark, after, prog="io_reader"):
-    """(round time at which it ended, seconds it took) of the stalled read
-    (or write) of `prog` logged from `mark` on that was in flight at round
-    time `after` (the host's link reset: it waited for the whole recovery);
-    the longest if several were; None if there is none."""
+def first_read(r, con, mark, after, before=None, prog="io_reader"):
+    """(round time at which it ended, seconds it took) of the longest
+    stalled read (or write) of `prog` logged from `mark` on that ended
+    after round time `after` (the host's link reset) and, if given, by
+    `before` (the end of the recovery and a margin): the read that waited
+    for the recovery; None if there is none."""
     k = r.on(con, mark)
     found = [(took, k(end)) for end, took, _ in timeline.stalls(con, mark, prog)
-             if k(end) - took < after < k(end)]
+             if after < k(end) and (before is None or k(end) <= before)]
     if not found:
         return None
     took, end = max(found)
     return end, took
 
 
-def wait_stall(con, mark, timeout, prog="io_reader"):
-    con.wait_console(r"pvr-stall: %s[^\n]* us\n" % prog, timeout, mark)
+def await_read(r, con, mark, after, before=None, timeout=60, prog="io_reader"):
+    """first_read(), waiting for its line (it comes when the read ends)."""
+    return con.wait_for(lambda: first_read(r, con, mark, after, before, prog), timeout,
+                        "%s line of the read that waited for the recovery" % prog)
 
 
 # -- native -------------------------------------------------------------------
@@ -74,7 +79,6 @@ def native_round(n, mark_lines=True):
     t0 = time.monotonic()
     n.inject_fatal()
     n.l0.wait_console(RECOVERY_DONE, 60, mark)
-    wait_stall(n.l0, mark, 60)
     r = Round(t0)
     k = r.on(n.l0, mark)
     aer = r.event(k(timeline.log_lines(n.l0, mark, nested.AER_FATAL_LINE)[0][0]),
@@ -88,8 +92,7 @@ def native_round(n, mark_lines=True):
     done = k(timeline.log_lines(n.l0, mark, RECOVERY_DONE)[0][0])
     r.span("L1 kernel", "AER recovery", aer, done)
     r.host_done = done
-    fr = first_read(r, n.l0, mark, link)
-    pvr.check(fr is not None, "native: no stalled read after the error")
+    fr = await_read(r, n.l0, mark, link, done + MARGIN)
     r.span("L1 reader", "read waits", fr[0] - fr[1], fr[0])
     r.total = fr[0]
     return r
@@ -132,7 +135,6 @@ def pv_round(n):
         _, ack = n.qmp2.wait_event("PVRECOVER_ACK", 60, ev, device="hostdev0", notice=notice)
         pvr.check(ack["data"]["status"] == status, "%s answered %r" % (notice, ack["data"]))
     n.l0.wait_console(RECOVERY_DONE, 30, l0m)
-    wait_stall(n.l2, l2m, 60)
     # The trace lines come a moment after the answers they describe.
     pvr.wait_trace(n.l2, "pvrecover_notice_answered", 30, l2m, type="reset-done")
     if n.backend == "vhost":
@@ -178,8 +180,8 @@ def pv_round(n):
                   "%s: no trace of %s around it" % (typ, cb))
         r.span("L2 nvme driver", cb, s, f)
         cbs.append((s, f))
-    fr = first_read(r, n.l2, l2m, link - fix)
-    pvr.check(fr is not None, "pvrecover: no stalled read after the error")
+    fr = await_read(r, n.l2, l2m, link - fix,
+                    guest[("reset-done", "notice_answered", None)] - fix + MARGIN)
     r.span("L2 reader", "read waits", fr[0] - fr[1] + fix, fr[0] + fix)
     r.total = fr[0] + fix
 
@@ -253,13 +255,11 @@ def silent_round(n):
     t0 = time.monotonic()
     n.inject_fatal()
     n.l0.wait_console(RECOVERY_DONE, 60, l0m)
-    wait_stall(n.l2, l2m, SILENT_TIMEOUT)
     r = Round(t0)
     k1 = r.on(n.l0, l0m)
     aer = k1(timeline.log_lines(n.l0, l0m, nested.AER_FATAL_LINE)[0][0])
     link = [k1(t) for t, _ in timeline.log_lines(n.l0, l0m, LINK_RESET)[:1]] or [aer]
-    fr = first_read(r, n.l2, l2m, link[0])
-    pvr.check(fr is not None, "silent: no stalled read after the error")
+    fr = await_read(r, n.l2, l2m, link[0], timeout=SILENT_TIMEOUT)
     r.total = fr[0]
     r.failed = any(f for _, _, f in timeline.stalls(n.l2, l2m, "io_reader"))
     return r
@@ -280,16 +280,19 @@ def load_round(n, con, kcon, name, i, native=False):
         _, ack = n.qmp2.wait_event("PVRECOVER_ACK", 60, ev, device="hostdev0",
                                    notice="reset-done")
         pvr.check(ack["data"]["status"] == "recovered", "load: %r" % ack["data"])
-    wait_stall(kcon, mark, 60, "io_writer")
-    longest = w.finish(n.log) / 1e3
     r = Round(t0)
-    k1, k = r.on(n.l0, l0m), r.on(kcon, mark)
+    k1 = r.on(n.l0, l0m)
     done = k1(timeline.log_lines(n.l0, l0m, RECOVERY_DONE)[0][0])
-    # The first write that completes once L1's recovery is over.
-    ends = [k(end) for end, _, _ in timeline.stalls(kcon, mark, "io_writer")
-            if k(end) > done]
-    pvr.check(ends, "%s: no stalled write after the error" % name)
-    return longest, min(ends)
+
+    def first_write():
+        # The first write that completes once L1's recovery is over.
+        k = r.on(kcon, mark)
+        ends = [k(end) for end, _, _ in timeline.stalls(kcon, mark, "io_writer")
+                if k(end) > done]
+        return min(ends) if ends else None
+    first = kcon.wait_for(first_write, 60, "%s: a write after the recovery" % name)
+    longest = w.finish(n.log) / 1e3
+    return longest, first
 
 
 def run_pvrecover(name, backend, rounds, load_rounds=0, limit_rounds=0,
