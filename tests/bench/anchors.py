@@ -50,18 +50,27 @@ def stop_reader(con):
 
 
 def first_read(r, con, mark, after, before=None, prog="io_reader"):
-    """(round time at which it ended, seconds it took) of the longest
-    stalled read (or write) of `prog` logged from `mark` on that ended
+    """(round time at which it ended, seconds it waited, whether a read
+    failed first) of the read (or write) of `prog` that waited for the
+    recovery: the longest stalled one logged from `mark` on that ended
     after round time `after` (the host's link reset) and, if given, by
-    `before` (the end of the recovery and a margin): the read that waited
-    for the recovery; None if there is none."""
+    `before` (the end of the recovery and a margin); if that one failed,
+    the first that succeeded after it, waiting from the failed one's
+    start.  None if there is none yet."""
     k = r.on(con, mark)
-    found = [(took, k(end)) for end, took, _ in timeline.stalls(con, mark, prog)
-             if after < k(end) and (before is None or k(end) <= before)]
+    lines = sorted((k(end), took, failed) for end, took, failed
+                   in timeline.stalls(con, mark, prog) if after < k(end))
+    found = [x for x in lines if before is None or x[0] <= before]
     if not found:
         return None
-    took, end = max(found)
-    return end, took
+    end, took, failed = max(found, key=lambda x: x[1])
+    if not failed:
+        return end, took, False
+    start, failed_end = end - took, end
+    for end, _, failed in lines:
+        if end > failed_end and not failed:
+            return end, end - start, True
+    return None
 
 
 def await_read(r, con, mark, after, before=None, timeout=60, prog="io_reader"):
@@ -260,8 +269,8 @@ def silent_round(n):
     aer = k1(timeline.log_lines(n.l0, l0m, nested.AER_FATAL_LINE)[0][0])
     link = [k1(t) for t, _ in timeline.log_lines(n.l0, l0m, LINK_RESET)[:1]] or [aer]
     fr = await_read(r, n.l2, l2m, link[0], timeout=SILENT_TIMEOUT)
+    r.failed = fr[2]
     r.total = fr[0]
-    r.failed = any(f for _, _, f in timeline.stalls(n.l2, l2m, "io_reader"))
     return r
 
 

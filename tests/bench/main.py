@@ -89,8 +89,11 @@ def anchor_sections(native, vhost, user):
         "Stock QEMU stops the VM when vfio reports the error (vm_stop on the error eventfd) "
         "and never resumes it: asserted by nested/stock-qemu-pauses, not timed here.",
     ]
-    if any(getattr(r, "failed", False) for r in vhost["silent"]):
-        notes.append("In a silent round a read failed before one succeeded.")
+    failed = sum(1 for r in vhost["silent"] if r.failed)
+    if failed:
+        notes.append("In %d of %d silent rounds the waiting read failed (EIO: nvme's timeout, "
+                     "abort and controller reset gave up on it); the time is to the first "
+                     "read that succeeded after it." % (failed, len(vhost["silent"])))
     out = [section("Anchors: injection to the first read after recovery",
                    ["path", "ms", "n", "x native"], rows, notes)]
 

@@ -13,7 +13,9 @@
  * so the line carries the kernel log's timestamp, the clock the modules'
  * trace events use, and a failed read as
  *   pvr-stall: io_reader read failed errno N after N us
- * Prints "io_reader: running" once the first reads have completed.
+ * The first read that succeeds after a failed one is reported however
+ * long it took.  Prints "io_reader: running" once the first reads have
+ * completed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,7 +50,7 @@ int main(int argc, char **argv)
 	uint32_t blocks = 256, b;
 	unsigned char *buf;
 	char line[128];
-	int fd, kfd, opt;
+	int fd, kfd, opt, failed = 0;
 
 	while ((opt = getopt(argc, argv, "b:s:")) != -1) {
 		switch (opt) {
@@ -77,11 +79,13 @@ int main(int argc, char **argv)
 				 n < 0 ? errno : EIO,
 				 (unsigned long long)(took / 1000));
 			kmsg(kfd, line);
-		} else if (took >= stall_ns) {
+			failed = 1;
+		} else if (took >= stall_ns || failed) {
 			snprintf(line, sizeof(line),
 				 "pvr-stall: io_reader read took %llu us\n",
 				 (unsigned long long)(took / 1000));
 			kmsg(kfd, line);
+			failed = 0;
 		}
 		if (++reads == STARTED) {
 			printf("io_reader: running\n");
