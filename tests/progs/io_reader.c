@@ -7,9 +7,13 @@
  * Usage: io_reader [-b BLOCKS] [-s STALL_MS] DEV
  *
  * Reads one 4 KiB block at a time with O_DIRECT, block after block over
- * the first BLOCKS blocks (default 256), until killed.  A read that took
- * STALL_MS (default 20) or longer is reported to /dev/kmsg as
+ * the first BLOCKS blocks (default 256), until killed.  A read that
+ * completed STALL_MS (default 20) or longer after the one before it is
+ * reported to /dev/kmsg as
  *   pvr-stall: io_reader read took N us
+ * N counting from the previous read's completion: whether the read waited
+ * on the device or the reader waited for a CPU (a guest busy recovering),
+ * it is the time the reader went without data.
  * so the line carries the kernel log's timestamp, the clock the modules'
  * trace events use, and a failed read as
  *   pvr-stall: io_reader read failed errno N after N us
@@ -46,7 +50,7 @@ static void kmsg(int fd, const char *text)
 
 int main(int argc, char **argv)
 {
-	uint64_t stall_ns = 20 * 1000000ull, reads = 0;
+	uint64_t stall_ns = 20 * 1000000ull, reads = 0, last;
 	uint32_t blocks = 256, b;
 	unsigned char *buf;
 	char line[128];
@@ -68,11 +72,11 @@ int main(int argc, char **argv)
 		perror(argv[optind]);
 		return 1;
 	}
-	for (b = 0;; b = (b + 1) % blocks) {
-		uint64_t t0 = now_ns(), took;
+	for (b = 0, last = now_ns();; b = (b + 1) % blocks) {
 		ssize_t n = pread(fd, buf, BLOCK, (off_t)b * BLOCK);
+		uint64_t t = now_ns(), took = t - last;
 
-		took = now_ns() - t0;
+		last = t;
 		if (n != BLOCK) {
 			snprintf(line, sizeof(line),
 				 "pvr-stall: io_reader read failed errno %d after %llu us\n",
