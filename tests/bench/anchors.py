@@ -15,8 +15,9 @@ first read that completes after it, on the host's clock (timeline.py).
   (sysfs reset, timed by kprobes on nvme's callbacks): no paravirtual
   scheme can do better on this rig.
 The reader (tests/progs/io_reader.c) reads one 4 KiB block at a time with
-O_DIRECT and logs each read that took 20 ms or more to the kernel log; the
-longest such read after the error is the one that waited for recovery.
+O_DIRECT and logs each read that completed 100 ms or more after the one
+before it to the kernel log; the longest such read after the error is the
+one that waited for recovery.
 """
 
 import re
@@ -30,7 +31,12 @@ from timeline import Round
 
 DEV = "/dev/nvme0n1"
 BDF = nested.NVME_BDF
-STALL_MS = 20
+# Reads and writes the recovery held up are logged: longer than a read or
+# write on this rig ever takes otherwise (reads in L2 take up to about
+# 50 ms, four writers' writes up to about 400 ms), shorter than any
+# recovery (native: about 200 ms).
+READ_STALL_MS = 100
+WRITE_STALL_MS = 150
 # nvme's default I/O timeout is 30 s; a silent round waits for its abort
 # and the controller reset after it.
 SILENT_TIMEOUT = 150
@@ -41,7 +47,7 @@ LINK_RESET = r"pcieport [^\n]*AER: (?:Root Port|Downstream Port) link has been r
 
 
 def start_reader(con, dev=DEV):
-    con.run("(io_reader -s %d %s >/tmp/io_reader.out 2>&1 </dev/null &)" % (STALL_MS, dev))
+    con.run("(io_reader -s %d %s >/tmp/io_reader.out 2>&1 </dev/null &)" % (READ_STALL_MS, dev))
     con.wait_guest("grep -q 'io_reader: running' /tmp/io_reader.out", 60)
 
 
@@ -280,7 +286,7 @@ def load_round(n, con, kcon, name, i, native=False):
     write, round time of the first write that completed after L1's
     recovery was over: every write in flight waited for it)."""
     l0m, mark = n.l0.mark(), kcon.mark()
-    w = Writer(con, DEV, name, 4, 8 + 8 * i, stall_ms=STALL_MS)
+    w = Writer(con, DEV, name, 4, 8 + 8 * i, stall_ms=WRITE_STALL_MS)
     ev = len(n.qmp2.events) if n.qmp2 else 0
     t0 = time.monotonic()
     n.inject_fatal()

@@ -21,6 +21,10 @@ mount -t tracefs tracefs /sys/kernel/tracing
 # The kernel log's clock (local_clock()): "local" is raw sched_clock(),
 # seconds apart from it in a KVM guest whose TSC is not stable.
 echo global > /sys/kernel/tracing/trace_clock
+# Lines the tests write to /dev/kmsg (io_reader's and io_writer's stalls,
+# "pvr-test: ..." markers) are markers waited for: a writer's are not rate
+# limited (by default ten in five seconds, the rest dropped).
+echo on > /proc/sys/kernel/printk_devkmsg
 cat > /bin/pvr-trace-on <<'END'
 #!/bin/sh
 for s in pvrecover vhost_recover; do
