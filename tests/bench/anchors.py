@@ -87,7 +87,7 @@ def await_read(r, con, mark, after, before=None, timeout=60, prog="io_reader"):
 
 # -- native -------------------------------------------------------------------
 
-def native_round(n, mark_lines=True):
+def native_round(n):
     """One fatal error under L1's own nvme driver with the reader running
     in L1 (started by the caller).  Returns a Round."""
     mark = n.l0.mark()

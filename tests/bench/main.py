@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "single"))
 import anchors  # noqa: E402
 import pvr  # noqa: E402
 import report  # noqa: E402
-from timeline import med, spread  # noqa: E402
+from timeline import med, ms, spread  # noqa: E402
 
 ROUNDS = int(os.environ.get("PVR_BENCH_ROUNDS", "5"))
 LOAD_ROUNDS = 3
@@ -35,10 +35,6 @@ PARTS = os.environ.get("PVR_BENCH_PARTS", "anchors,scale,idle").split(",")
 OUT = os.path.join(pvr.BUILD, "bench")
 GOALS = {"pvrecover/limit": ("<=", 1.05), "silent/pvrecover": (">=", 200.0),
          "vhost/userspace": ("<=", 1.0), "overhead share": ("<=", 0.05)}
-
-
-def ms(s):
-    return "%.1f" % (s * 1e3)
 
 
 def goal(name, value):

@@ -31,8 +31,6 @@ Rounds: $PVR_BENCH_ROUNDS (default 5).
 
 import json
 import os
-import re
-import statistics
 import sys
 import time
 
@@ -44,6 +42,8 @@ for _p in (os.path.join(TESTS, "harness"), os.path.join(TESTS, "single")):
 
 import nested  # noqa: E402
 import pvr  # noqa: E402
+from statistics import median as med  # noqa: E402
+from timeline import ms, spread  # noqa: E402
 
 NAME = "bench/scale"
 ROUNDS = int(os.environ.get("PVR_BENCH_ROUNDS", "5"))
@@ -72,46 +72,17 @@ BASELINE_NOTICES = 30
 
 # -- formatting ----------------------------------------------------------------
 
-def ms(s):
-    return "%.1f" % (s * 1e3)
-
-
-def med(xs):
-    return statistics.median(xs)
-
-
-def spread(xs):
-    """median (min-max), in ms."""
-    return "%s (%s-%s)" % (ms(med(xs)), ms(min(xs)), ms(max(xs)))
-
-
 def ratio(x):
     return "%.2f" % x
 
 
 # -- trace events --------------------------------------------------------------
 
-# pvr.KLOG_INSIDE takes out one kernel log record written into a trace
-# line; L1 writes two in a row at times ("...type=reset-done[ t] ...\n[ t]
-# ...\n\n"), and the second is left in the line.  All of them, here.
-KLOG_INSIDE = re.compile(r"(?<=[^\n])(?:\[\s*\d+\.\d+\] [^\n]*\n)+")
-
-
-def trace_events(con, rx, start=0):
-    """The trace events (pvr.TraceEvent) whose name matches regex `rx` on
-    console `con` from `start`."""
-    with con.cond:
-        text = con.console[start:]
-    text = KLOG_INSIDE.sub("", text)
-    return [pvr.TraceEvent(m, start)
-            for m in re.finditer(pvr.TRACE_LINE % (rx, ""), text)]
-
-
 def trace_index(con, prefix, start=0):
     """Every trace event of `prefix` ("pvrecover" or "vhost_recover") on
     console `con` from `start`, by (event, bdf, seq, type)."""
     idx = {}
-    for ev in trace_events(con, r"%s_\w+" % prefix, start):
+    for ev in pvr.traces(con, r"%s_\w+" % prefix, start):
         key = (ev.event[len(prefix) + 1:], ev.fields.get("bdf"),
                ev.fields.get("seq"), ev.fields.get("type"))
         idx.setdefault(key, []).append(ev)
@@ -492,7 +463,7 @@ def single_level(rounds=None):
             except pvr.TestFailure as e:
                 g.log("bench: %s" % e)
         g.assert_kernel_healthy()
-        evs = trace_events(g, r"pvrecover_\w+", mark)
+        evs = pvr.traces(g, r"pvrecover_\w+", mark)
     finally:
         g.close()
     wall = time.monotonic() - t_start

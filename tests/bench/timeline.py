@@ -23,8 +23,6 @@ import statistics
 import pvr
 
 KTIME = re.compile(r"^\[\s*(\d+\.\d+)\]")
-STALL = re.compile(r"^\[\s*(\d+\.\d+)\] pvr-stall: (\S+)(?: job \d+)? "
-                   r"(?:read|write) (took|failed)[^\n]*?(\d+) us")
 
 
 def offset(con, around=None, window=5.0):
@@ -86,6 +84,10 @@ def stalls(con, mark, prog):
                          con.console[mark:]):
         out.append((float(m.group(1)), int(m.group(3)) / 1e6, m.group(2) == "failed"))
     return out
+
+
+def ms(s):
+    return "%.1f" % (s * 1e3)
 
 
 def spread(values):
