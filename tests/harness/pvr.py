@@ -188,7 +188,9 @@ class Qmp:
         check("QMP" in greeting, "bad QMP greeting")
         self.sock.settimeout(None)
         threading.Thread(target=self._reader, daemon=True).start()
-        self.cmd("qmp_capabilities")
+        # QEMU answers its first command once the machine is built (for
+        # L2's QEMU: vfio mapping all of L2's memory, seconds under TCG).
+        self.cmd("qmp_capabilities", timeout=greeting_timeout)
 
     def _line(self):
         """One JSON line; anything before a '{' (a serial line's noise) is
