@@ -13,6 +13,9 @@
 # Usage: build-modules.sh [--clean] KVER [MAKE ARGS...]
 #   --clean     rebuild every object (for W=1 and sparse: make lint)
 #   MAKE ARGS   e.g. W=1 C=2 CHECK=sparse KCFLAGS=-Werror
+#
+# With $PVR_KROOT the kernel is the one built here in that private root
+# (scripts/kver.sh).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 clean=0
@@ -24,9 +27,9 @@ kver=$(KVER=$1 "$top/scripts/kver.sh")
 shift
 out=$top/build/k/$kver
 src=$out/src
-kdir=/lib/modules/$kver/build
+kdir=${PVR_KROOT:-}/lib/modules/$kver/build
 
-"$top/scripts/kernel-private.sh" "$kver" "$src/build/kernel-private"
+"$top/scripts/kernel-private.sh" "$kver" "$src/build/kernel-private" "$kdir"
 ln -sfn "$top/include" "$src/include"
 for d in guest/pvrecover tests/kmod host/vhost-recover; do
 	mkdir -p "$src/$d"

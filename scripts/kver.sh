@@ -10,7 +10,12 @@
 # running kernel, and never whatever kernel happens to be newest:
 # installing another kernel's headers must not change what "make check"
 # tests.
+#
+# $PVR_KROOT names a private root holding a kernel built here instead
+# (boot/vmlinuz-KVER and lib/modules/KVER, as scripts/build-debug-kernel.sh
+# installs it): the kernels are then looked up there.
 set -eu
+root=${PVR_KROOT:-}
 # Series the modules are built and tested on, the default first: Debian
 # 12's kernel and Debian 13's (in bookworm-security for Debian 12).
 SUPPORTED="6.1 6.12"
@@ -21,14 +26,14 @@ series() {	# 6.1.0-57-amd64 -> 6.1, 6.12.117+deb12-amd64 -> 6.12
 }
 
 newest() {	# series
-	for d in $(ls -1 /lib/modules 2>/dev/null | sort -rV); do
-		if [ "$(series "$d")" = "$1" ] && [ -d "/lib/modules/$d/build" ] &&
-		   [ -f "/boot/vmlinuz-$d" ]; then
+	for d in $(ls -1 "$root/lib/modules" 2>/dev/null | sort -rV); do
+		if [ "$(series "$d")" = "$1" ] && [ -d "$root/lib/modules/$d/build" ] &&
+		   [ -f "$root/boot/vmlinuz-$d" ]; then
 			echo "$d"
 			return 0
 		fi
 	done
-	echo "kver: no Linux $1 kernel with headers and image; run 'make setup'" >&2
+	echo "kver: no Linux $1 kernel with headers and image${root:+ in $root}; run 'make setup'" >&2
 	return 1
 }
 

@@ -16,6 +16,8 @@
 #   -m  take the modules (*.ko) from MODDIR instead (the ones DKMS built,
 #       say: tests/pkg/dkms_images.py)
 #   -o  write the images to OUTDIR instead
+# With $PVR_KROOT the kernel is one built here, installed in that private
+# root (scripts/kver.sh).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 b=$top/build
@@ -51,7 +53,7 @@ l1_modules="vfio vfio_iommu_type1 vfio_pci kvm_amd vhost vhost_iotlb nvme"
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/l2"
-cp "/boot/vmlinuz-$kver" "$root/l2/vmlinuz"
+cp "${PVR_KROOT:-}/boot/vmlinuz-$kver" "$root/l2/vmlinuz"
 cp "$k/initramfs.cpio.gz" "$root/l2/initramfs.cpio.gz"
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 > "$k/l2.cpio.gz.tmp"
 mv "$k/l2.cpio.gz.tmp" "$k/l2.cpio.gz"

@@ -18,6 +18,8 @@ export PATH=/bin
 # trace_pipe is streamed to the console, where the harness waits for its
 # lines as for the kernel's (tests/harness/pvr.py, TRACE_LINE).
 mount -t tracefs tracefs /sys/kernel/tracing
+# A debug kernel's kmemleak is read there (make check-debug).
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 # The kernel log's clock (local_clock()): "local" is raw sched_clock(),
 # seconds apart from it in a KVM guest whose TSC is not stable.
 echo global > /sys/kernel/tracing/trace_clock

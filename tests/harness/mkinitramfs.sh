@@ -36,6 +36,9 @@ kver=$1
 kos="$2 $kos"
 out=$3
 mods=/lib/modules/$kver
+# Where the kernel's modules are on this machine: under $PVR_KROOT for a
+# kernel built here (scripts/build-debug-kernel.sh).
+src=${PVR_KROOT:-}$mods
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -111,21 +114,21 @@ plan=$(awk -v want="$want" '
 			for (i = n; i >= 1; i--) deps = deps " " file[order[i]]
 			print "dep " deps
 		}
-	}' "$extras" "$mods/modules.dep" "$mods/modules.builtin")
+	}' "$extras" "$src/modules.dep" "$src/modules.builtin")
 
 missing=$(echo "$plan" | sed -n 's/^missing //p' | tr '\n' ' ')
 if [ -n "$missing" ]; then
-	echo "mkinitramfs: not in $mods/modules.dep: $missing" >&2
+	echo "mkinitramfs: not in $src/modules.dep: $missing" >&2
 	exit 1
 fi
 for f in $(echo "$plan" | sed -n 's/^copy //p'); do
 	mkdir -p "$root/$mods/$(dirname "$f")"
-	cp "$mods/$f" "$root/$mods/$f"
+	cp "$src/$f" "$root/$mods/$f"
 done
 # busybox modprobe resolves names through modules.dep alone.
 echo "$plan" | sed -n 's/^dep //p' > "$root/$mods/modules.dep"
 # What the kernel has built in counts as loaded (guest-init.sh).
-cp "$mods/modules.builtin" "$root/$mods/modules.builtin"
+cp "$src/modules.builtin" "$root/$mods/modules.builtin"
 rm "$extras"
 
 for f in $files; do

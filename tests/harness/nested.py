@@ -465,7 +465,25 @@ class Nested:
                     return float(t)
         raise pvr.TestFailure("line %r of %s not logged" % (text, tag))
 
+    def debug_teardown(self):
+        """make check-debug: L2's leaks, then L2's QEMU stopped (it holds
+        vhost-recover.ko) and L1's leaks, each after our modules are
+        unloaded."""
+        if self.qmp2 and not self.qmp2.closed and "PVR-READY" in self.l2.console:
+            self.l2.kmemleak()
+        if self.l0.proc.poll() is None and "PVR-READY" in self.l1.console:
+            try:
+                self.l1.run("pkill -f qemu-system; i=0; while pgrep -f qemu-system "
+                            ">/dev/null && [ $i -lt 300 ]; do i=$((i+1)); usleep 100000; done",
+                            timeout=60, check_rc=False)
+            except pvr.TestFailure as e:
+                pvr.debug_findings.append("l1: L2's QEMU would not stop: %s" % e)
+                return
+            self.l1.kmemleak()
+
     def close(self):
+        if pvr.DEBUG:
+            self.debug_teardown()
         for c in (self.l1, self.l2):
             c.close()
         if self.qmp2:

@@ -28,6 +28,45 @@ KERNEL_TROUBLE = re.compile(r"(BUG: |Oops|WARNING: CPU|general protection|"
                             r"Kernel panic|hung_task|soft lockup|"
                             r"unreferenced object|Call Trace)")
 
+# make check-debug: the guests run a kernel built with KASAN, lockdep,
+# UBSAN, debug objects and kmemleak (scripts/build-debug-kernel.sh).  Any
+# report of theirs in any console of a test fails it, whether or not the
+# test looked (tests/run.py); leaks are looked for when a guest is closed,
+# after our modules are unloaded (Console.kmemleak()).
+DEBUG = os.environ.get("PVR_DEBUG") == "1"
+DEBUG_REPORT = re.compile(
+    r"(BUG: KASAN|UBSAN:|WARNING: possible (?:circular|recursive) locking|"
+    r"WARNING: inconsistent lock state|WARNING: suspicious RCU usage|"
+    r"WARNING: bad unlock balance|WARNING: held lock freed|"
+    r"WARNING: lock held when returning|WARNING: Nested lock was not taken|"
+    r"INFO: possible irq lock inversion|BUG: sleeping function called|"
+    r"BUG: scheduling while atomic|BUG: workqueue leaked lock|ODEBUG: |"
+    r"list_(?:add|del) corruption|BUG: |Oops|WARNING: CPU|Call Trace)")
+# Modules of ours; a leak whose allocation trace is in one of them (or in
+# module text already unloaded) is ours.
+OUR_MODULES = ("pvr_badguest", "pvr_msix", "pvrecover", "vhost_recover")
+_OURS = re.compile(r"\[(?:%s)\]|\b(?:pvr|vrec)_\w+\+0x|\b0xffffffffc0[0-9a-f]{6}\b"
+                   % "|".join(OUR_MODULES))
+_consoles = []
+debug_findings = []
+
+
+def debug_reset():
+    """Forget the consoles and findings of the test before."""
+    del _consoles[:]
+    del debug_findings[:]
+
+
+def debug_reports():
+    """What the debug kernel reported during the test just run: leaks of
+    ours, then the first report in each console, with its context."""
+    out = list(debug_findings)
+    for c in _consoles:
+        m = DEBUG_REPORT.search(c.console)
+        if m:
+            out.append("%s: %s" % (c.tag, c.console[max(0, m.start() - 300):m.start() + 2500]))
+    return out
+
 
 # The modules' tracepoints, as /init streams trace_pipe to the console
 # (tests/harness/guest-init.sh): "<task>-<pid> [<cpu>] <flags> <time>:
@@ -156,6 +195,12 @@ def kvers():
     """The matrix: $PVR_KVERS, else every supported series' newest
     kernel (scripts/kver.sh --all), the default first."""
     return os.environ.get("PVR_KVERS", "").split() or _kver_sh("--all")
+
+
+def kimage(k):
+    """The image of kernel `k`: Debian's in /boot, or one built here in the
+    private root $PVR_KROOT (scripts/build-debug-kernel.sh)."""
+    return os.path.join(os.environ.get("PVR_KROOT") or "/", "boot", "vmlinuz-" + k)
 
 
 def series(k):
@@ -307,6 +352,8 @@ class Console:
         # (host time.monotonic(), line) of every whole line: the bench maps
         # a guest's kernel clock onto the host's with them.
         self.lines = []
+        if DEBUG:
+            _consoles.append(self)
 
     def write(self, data):
         raise NotImplementedError
@@ -409,6 +456,30 @@ class Console:
                  "usleep 100000; done; [ -z \"$exit_code\" ]; r=$?; unset exit_code; (exit $r)"
                  % (condition, tries), timeout=timeout + 30)
 
+    def kmemleak(self, unload=OUR_MODULES, timeout=240):
+        """A debug kernel's leaks: unload `unload` (those loaded), scan,
+        and record the unreferenced objects allocated by our modules in
+        debug_findings (the kernel's own are logged).  Needs this console's
+        shell; a guest that no longer answers is reported as such."""
+        try:
+            out = self.run("for m in %s; do grep -q \"^$m \" /proc/modules && "
+                           "{ rmmod $m || echo \"pvr-debug: rmmod $m failed\"; }; done; "
+                           "echo scan > /sys/kernel/debug/kmemleak && "
+                           "cat /sys/kernel/debug/kmemleak" % " ".join(unload),
+                           timeout=timeout, check_rc=False)
+        except TestFailure as e:
+            debug_findings.append("%s: no kmemleak scan: %s" % (self.tag, e))
+            return
+        for line in re.findall(r"^pvr-debug: .*$", out, re.M):
+            debug_findings.append("%s: %s" % (self.tag, line))
+        for rec in re.split(r"(?m)^(?=unreferenced object)", out):
+            if not rec.startswith("unreferenced object"):
+                continue
+            if _OURS.search(rec):
+                debug_findings.append("%s: kmemleak: %s" % (self.tag, rec[:2000]))
+            else:
+                self.log("%s kmemleak, not ours: %s" % (self.tag, rec.splitlines()[0]))
+
     def assert_kernel_healthy(self):
         m = KERNEL_TROUBLE.search(self.console)
         check(m is None, "%s: kernel trouble: %r" % (
@@ -471,7 +542,7 @@ class Guest(Console):
             path = os.path.join(self.dir, "ttyS%d.sock" % (i + 1))
             self.serial_paths.append(path)
             argv += ["-serial", "unix:%s,server=on,wait=off" % path]
-        argv += ["-kernel", "/boot/vmlinuz-%s" % k, "-initrd", initrd,
+        argv += ["-kernel", kimage(k), "-initrd", initrd,
                  "-append", cmdline, "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
         for path in [qmp_path] + self.serial_paths:
             if os.path.exists(path):
@@ -479,6 +550,8 @@ class Guest(Console):
         for fw in FIRMWARE:
             argv += ["-L", fw]
         argv += devices
+        # The shell runs on the console unless sent elsewhere.
+        self.has_shell = "pvr.shell=" not in append
         self.log("argv %s" % " ".join(shlex.quote(a) for a in argv))
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE,
@@ -544,6 +617,8 @@ class Guest(Console):
 
     def close(self):
         try:
+            if DEBUG and self.has_shell and self.proc.poll() is None and not self.exited:
+                self.kmemleak()
             if self.proc.poll() is None:
                 try:
                     self.qmp.cmd("quit", timeout=10)
