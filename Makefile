@@ -10,6 +10,8 @@
 #                 that fans out over two functions of one device)
 #   make bench    pvrecover against native, silent host and the limit, as ratios
 #   make lint     checkpatch (kernel and QEMU), W=1 -Werror, sparse
+#   make debug-kernel  a 6.1 debug kernel (KASAN, lockdep, kmemleak) for
+#                 the guests, in build/debug-kernel/root
 #
 # The Debian kernels: by default the matrix of scripts/kver.sh --all (the
 # newest installed 6.1 and 6.12; modules are built and the suites run on
@@ -50,6 +52,13 @@ modules:
 
 qemu: setup
 	@$(TOP)/scripts/build-qemu.sh
+
+# A debug kernel for the guests (KASAN, lockdep, kmemleak, UBSAN) from
+# Debian's linux-source-6.1, into build/debug-kernel/root
+# (scripts/build-debug-kernel.sh, scripts/debug-kernel.config).
+.PHONY: debug-kernel
+debug-kernel: setup
+	@$(TOP)/scripts/build-debug-kernel.sh
 
 # Per kernel: a guest image, an L1 image (a host: vfio, KVM,
 # vhost-recover.ko, the patched QEMU) and L2's kernel and image for L1 to
