@@ -10,6 +10,7 @@
 #                 that fans out over two functions of one device)
 #   make bench    pvrecover against native, silent host and the limit, as ratios
 #   make lint     checkpatch (kernel and QEMU), W=1 -Werror, sparse
+#   make fuzz-soak  the fuzzer of /dev/vhost-recover alone, SECONDS=1800
 #   make debug-kernel  a 6.1 debug kernel (KASAN, lockdep, kmemleak) for
 #                 the guests, in build/debug-kernel/root
 #
@@ -37,8 +38,10 @@ UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 	-I$(UAPI) -I$(TOP)/tests/unit -I$(GUEST)
 UNIT_BINS := $(B)/unit/test_notice $(B)/unit/fuzz_notice
 # Test programs that run inside the guests (static: the images have no
-# libc): the vhost ioctl test in L1, a writer that keeps a disk busy.
-PROGS := $(B)/progs/vhost_ioctl $(B)/progs/io_writer $(B)/progs/io_reader
+# libc): the vhost ioctl test and fuzzer in L1, a writer that keeps a disk
+# busy.
+PROGS := $(B)/progs/vhost_ioctl $(B)/progs/vhost_fuzz $(B)/progs/io_writer \
+	$(B)/progs/io_reader
 
 .PHONY: all modules setup qemu initramfs unit check demo bench lint clean
 
@@ -84,6 +87,14 @@ $(B)/progs/%: $(TOP)/tests/progs/%.c $(UAPI)/linux/vhost_recover.h \
 check: setup qemu
 	@$(MAKE) --no-print-directory unit initramfs
 	@PVR_KVERS="$(KVERS)" $(PYTHON) $(TOP)/tests/run.py $(TESTS)
+
+# The fuzzer of /dev/vhost-recover alone, for longer: SECONDS (default
+# 1800) of fuzzing; PVR_FUZZ_SEED=N replays a seed a failure named.
+.PHONY: fuzz-soak
+fuzz-soak: setup qemu
+	@$(MAKE) --no-print-directory initramfs
+	@PVR_KVERS="$(KVERS)" PVR_FUZZ_SECONDS=$${SECONDS:-1800} \
+		$(PYTHON) $(TOP)/tests/run.py 'fuzz/*'
 
 # DEMO: nested (vhost-recover.ko), planned, single or nested-qemu; see
 # tests/demo.py.

@@ -4,8 +4,9 @@
 Usage: run.py [PATTERN...]   (shell-style patterns on test names, e.g.
 'single/*'; default: all).  Unit test binaries under build/unit print their
 own PASS/FAIL lines; QEMU-based tests are Python modules under tests/single
-(one guest) and tests/nested (a guest that assigns a device to its own
-guest) with a NAME and a run() that raises on failure.  The last line is
+(one guest), tests/nested (a guest that assigns a device to its own
+guest) and tests/fuzz (fuzzers run inside such a guest) with a NAME and a
+run() that raises on failure.  The last line is
 "N passed, N failed"; the exit status is non-zero if anything failed.
 """
 
@@ -27,7 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "nested"))
 import pvr  # noqa: E402
 
 UNIT_BINARIES = ["test_notice", "fuzz_notice"]
-SUITES = ["single", "nested", "pkg"]
+SUITES = ["single", "nested", "fuzz", "pkg"]
 # The nested tests that also run with the kernels' roles swapped (L1 on the
 # default series, L2 on the newest): the main scenarios of the kernel
 # backend, and a guest busy with I/O through either back end.
@@ -49,9 +50,15 @@ def runs(mod, kvers):
     single-level test on every kernel (DEFAULT_KERNEL_ONLY ones on the
     default); a nested one with
     L1 (the host) on the newest series and L2 on the default, and the
-    NESTED_BOTH_WAYS ones the other way round as well.  Names carry the
-    kernels where a test runs more than once."""
+    NESTED_BOTH_WAYS ones the other way round as well.  A fuzzer runs once,
+    as a nested test that boots no L2: with L1 on the newest series, the
+    host of the nested suite, where the module meets the most of vhost's
+    newer machinery (its worker a thread of the owner, killed with it; the
+    worker and fork-owner requests it must refuse or pass on).  Names
+    carry the kernels where a test runs more than once."""
     if mod.NAME.startswith("pkg/"):
+        return [(mod.NAME, kvers[0], kvers[-1])]
+    if mod.NAME.startswith("fuzz/"):
         return [(mod.NAME, kvers[0], kvers[-1])]
     if mod.NAME.startswith("single/"):
         if len(kvers) == 1 or getattr(mod, "DEFAULT_KERNEL_ONLY", False):

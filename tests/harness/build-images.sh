@@ -44,6 +44,7 @@ l1_modules="vfio vfio_iommu_type1 vfio_pci kvm_amd vhost vhost_iotlb nvme"
 	"$kver" "$m/pvrecover.ko" "$k/initramfs.cpio.gz"
 "$mk" -m "$l1_modules" -k "$m/vhost-recover.ko" \
 	-b "$b/qemu/qemu-system-x86_64" -b "$b/progs/vhost_ioctl" \
+	-b "$b/progs/vhost_fuzz" \
 	-b "$b/progs/io_writer" -b "$b/progs/io_reader" \
 	-f /usr/share/seabios/bios-256k.bin:/usr/share/qemu/bios-256k.bin \
 	-f /usr/share/qemu/linuxboot_dma.bin:/usr/share/qemu/linuxboot_dma.bin \
