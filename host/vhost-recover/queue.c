@@ -785,6 +785,14 @@ int vrec_get_events(struct vhost_recover *vrec,
 	arg.count = n;
 	if (copy_to_user(u64_to_user_ptr(arg.events), buf, n * sizeof(*buf)) ||
 	    copy_to_user(argp, &arg, sizeof(arg))) {
+		/*
+		 * Taken off the ring but never delivered: the next call
+		 * reports them lost, with those it would have reported now.
+		 */
+		spin_lock(&vrec->lock);
+		vrec->stats.events_lost += n;
+		vrec->ev_lost += n + arg.lost;
+		spin_unlock(&vrec->lock);
 		kfree(buf);
 		return -EFAULT;
 	}

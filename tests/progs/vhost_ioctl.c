@@ -1048,6 +1048,25 @@ int main(int argc, char **argv)
 	       &evs, 0);
 
 	/*
+	 * Records a call takes off the ring but cannot copy out are not
+	 * lost silently: the next call and the stats count them.
+	 */
+	s = stats(fd);
+	if (write(efd, &one, sizeof(one)) != sizeof(one))
+		perror("write");
+	wait_stat(fd, STAT(timeouts), s.timeouts + 1);
+	evs.count = 8;
+	evs.events = 8;
+	expect("get-events-bad-pointer", fd, VHOST_RECOVER_GET_EVENTS, &evs,
+	       EFAULT);
+	evs = (struct vhost_recover_events){ .count = 8,
+		.events = (unsigned long)ev };
+	expect("get-events-after-fault", fd, VHOST_RECOVER_GET_EVENTS, &evs, 0);
+	result("get-events-fault-counted", evs.count == 0 && evs.lost == 1 &&
+	       stats(fd).events_lost == s.events_lost + 1,
+	       "count %ld lost %ld", evs.count, evs.lost);
+
+	/*
 	 * The owner reset the guest: a notice queued for the old one is
 	 * forgotten, without a record; the function stays attached.
 	 */

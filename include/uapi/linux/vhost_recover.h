@@ -127,7 +127,8 @@ struct vhost_recover_event {
  * @count: in: room in @events, in records; out: records copied, oldest
  *	first.
  * @lost: out: records dropped since the last call because the owner did
- *	not read them in time (the module keeps VHOST_RECOVER_EVENTS_MAX).
+ *	not read them in time (the module keeps VHOST_RECOVER_EVENTS_MAX),
+ *	or because a call could not copy them out (EFAULT).
  * @events: user address of an array of struct vhost_recover_event.
  */
 struct vhost_recover_events {
