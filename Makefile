@@ -13,6 +13,7 @@
 #   make fuzz-soak  the fuzzer of /dev/vhost-recover alone, SECONDS=1800
 #   make debug-kernel  a 6.1 debug kernel (KASAN, lockdep, kmemleak) for
 #                 the guests, in build/debug-kernel/root
+#   make check-debug  the suites and the fuzzer on that kernel
 #
 # The Debian kernels: by default the matrix of scripts/kver.sh --all (the
 # newest installed 6.1 and 6.12; modules are built and the suites run on
@@ -87,6 +88,19 @@ $(B)/progs/%: $(TOP)/tests/progs/%.c $(UAPI)/linux/vhost_recover.h \
 check: setup qemu
 	@$(MAKE) --no-print-directory unit initramfs
 	@PVR_KVERS="$(KVERS)" $(PYTHON) $(TOP)/tests/run.py $(TESTS)
+
+# The single-level and nested suites and the fuzzer with L1 and L2 on the
+# debug kernel (make debug-kernel): tests are named debug:..., and a
+# report of KASAN, lockdep, UBSAN, debug objects or kmemleak fails the test
+# that produced it (tests/harness/pvr.py, DEBUG_REPORT).  TESTS=...
+# narrows it, as for check.
+DEBUG_KROOT := $(B)/debug-kernel/root
+.PHONY: check-debug
+check-debug: setup qemu debug-kernel
+	@k=$$(cat $(DEBUG_KROOT)/KVER) && export PVR_KROOT=$(DEBUG_KROOT) && \
+	$(MAKE) --no-print-directory KVER=$$k initramfs && \
+	PVR_DEBUG=1 PVR_KVERS=$$k PVR_FUZZ_SECONDS=$${PVR_FUZZ_SECONDS:-180} \
+		$(PYTHON) $(TOP)/tests/run.py $(TESTS)
 
 # The fuzzer of /dev/vhost-recover alone, for longer: SECONDS (default
 # 1800) of fuzzing; PVR_FUZZ_SEED=N replays a seed a failure named.

@@ -116,6 +116,7 @@ def load_tests():
 
 def run_test(mod):
     t = time.monotonic()
+    pvr.debug_reset()
     try:
         mod.run()
         ok = True
@@ -125,20 +126,31 @@ def run_test(mod):
     except Exception:  # a broken test is a failed test
         ok = False
         why = traceback.format_exc()
+    # make check-debug: what the debug kernel reported fails the test,
+    # passed or not (the report comes first: it is the likelier cause).
+    reports = pvr.debug_reports() if pvr.DEBUG else []
+    if reports:
+        why = "debug kernel: %s%s" % ("\n".join(reports), "" if ok else "\n" + why)
+        ok = False
     took = time.monotonic() - t
     print("# %s took %.0f s" % (mod.NAME, took))
     if ok:
         print("PASS %s" % mod.NAME, flush=True)
     else:
         print("FAIL %s" % mod.NAME, flush=True)
-        for line in why.splitlines()[-20:]:
+        lines = why.splitlines()
+        for line in lines[:80] if reports else lines[-20:]:
             print("  " + line)
-        print("  log: build/test-run/%s/log.txt" % mod.NAME.replace("/", "-"))
+        print("  log: %s/log.txt" % os.path.relpath(pvr.workdir(mod.NAME), TOP))
     return ok
 
 
 def main():
     patterns = sys.argv[1:]
+    if pvr.DEBUG:
+        # make check-debug: the suites that run our modules, on the debug
+        # kernel only; "debug:" names these runs apart.
+        patterns = patterns or ["single/*", "nested/*", "fuzz/*"]
     results = []
     t0 = time.monotonic()
     for binary in UNIT_BINARIES:
@@ -147,12 +159,16 @@ def main():
     print("# kernels: %s" % " ".join(kvers), flush=True)
     for mod in load_tests():
         base = mod.NAME
+        # A test of make check-debug's own checks runs there only.
+        if getattr(mod, "DEBUG_ONLY", False) and not pvr.DEBUG:
+            continue
         for name, guest, host in runs(mod, kvers):
             if not selected(name, patterns):
                 continue
             os.environ["PVR_KVER"] = guest
             os.environ["PVR_L1_KVER"] = host
-            mod.NAME = name  # the test's logs go to its own directory
+            # the test's logs go to its own directory
+            mod.NAME = "debug:" + name if pvr.DEBUG else name
             results.append(run_test(mod))
             mod.NAME = base
     passed = sum(results)

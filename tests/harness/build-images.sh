@@ -40,6 +40,7 @@ l1_modules="vfio vfio_iommu_type1 vfio_pci kvm_amd vhost vhost_iotlb nvme"
 
 "$mk" -f "$m/pvr_badguest.ko:/lib/modules/$kver/extra/pvr_badguest.ko" \
 	-f "$m/pvr_msix.ko:/lib/modules/$kver/extra/pvr_msix.ko" \
+	-f "$m/pvr_leak.ko:/lib/modules/$kver/extra/pvr_leak.ko" \
 	-b "$b/progs/io_writer" -b "$b/progs/io_reader" \
 	"$kver" "$m/pvrecover.ko" "$k/initramfs.cpio.gz"
 "$mk" -m "$l1_modules" -k "$m/vhost-recover.ko" \

@@ -44,11 +44,20 @@ DEBUG_REPORT = re.compile(
     r"list_(?:add|del) corruption|BUG: |Oops|WARNING: CPU|Call Trace)")
 # Modules of ours; a leak whose allocation trace is in one of them (or in
 # module text already unloaded) is ours.
-OUR_MODULES = ("pvr_badguest", "pvr_msix", "pvrecover", "vhost_recover")
-_OURS = re.compile(r"\[(?:%s)\]|\b(?:pvr|vrec)_\w+\+0x|\b0xffffffffc0[0-9a-f]{6}\b"
+OUR_MODULES = ("pvr_badguest", "pvr_leak", "pvr_msix", "pvrecover", "vhost_recover")
+_OURS = re.compile(r"\[(?:%s)\]|\b(?:pvr|vrec)_\w+\+0x|\b0xffffffff[0-9a-f]{8}\b"
                    % "|".join(OUR_MODULES))
 _consoles = []
 debug_findings = []
+# Every wait of the harness is bounded; a debug kernel (KASAN, lockdep,
+# kmemleak under TCG) does the same work several times slower, so its
+# bounds are that much longer.  PVR_TIME_SCALE overrides.
+TIME_SCALE = float(os.environ.get("PVR_TIME_SCALE") or (5 if DEBUG else 1))
+
+
+def scaled(timeout):
+    """A wait's bound on this run's kernels."""
+    return timeout * TIME_SCALE
 
 
 def debug_reset():
@@ -149,9 +158,10 @@ def wait_trace(con, event, timeout, start=0, **fields):
             nonlocal m
             m = rx.search(_trace_text(con, start))
             return m is not None or con.exited
-        con.cond.wait_for(find, timeout)
+        con.cond.wait_for(find, scaled(timeout))
     if m is None:
-        raise TestFailure("%s: no trace %s %s within %ss" % (con.tag, event, fields, timeout))
+        raise TestFailure("%s: no trace %s %s within %ss" % (con.tag, event, fields,
+                                                             scaled(timeout)))
     return TraceEvent(m, start)
 
 
@@ -220,7 +230,7 @@ class Qmp:
         self.log = lambda text: log("%s %s" % (tag, text))
         self.sock = connect_unix(path)
         # The greeting comes when the QEMU behind the socket starts.
-        self.sock.settimeout(greeting_timeout)
+        self.sock.settimeout(scaled(greeting_timeout))
         self.file = self.sock.makefile("rwb")
         self.cond = threading.Condition()
         self.events = []
@@ -278,9 +288,9 @@ class Qmp:
         with self.cond:
             self.file.write(json.dumps(msg).encode() + b"\n")
             self.file.flush()
-            ok = self.cond.wait_for(lambda: self.replies or self.closed, timeout)
+            ok = self.cond.wait_for(lambda: self.replies or self.closed, scaled(timeout))
             if not ok or not self.replies:
-                raise TestFailure("QMP %s: no reply within %ss" % (name, timeout))
+                raise TestFailure("QMP %s: no reply within %ss" % (name, scaled(timeout)))
             reply = self.replies.pop(0)
         self.log("<- %s" % json.dumps(reply))
         return reply
@@ -310,9 +320,9 @@ class Qmp:
             return None
 
         with self.cond:
-            found = self.cond.wait_for(find, timeout)
+            found = self.cond.wait_for(find, scaled(timeout))
         if not found:
-            raise TestFailure("no QMP event %s %s within %ss" % (name, match, timeout))
+            raise TestFailure("no QMP event %s %s within %ss" % (name, match, scaled(timeout)))
         return found
 
     def close(self):
@@ -392,9 +402,9 @@ class Console:
                 nonlocal m
                 m = rx.search(self.console, start)
                 return m is not None or self.exited
-            self.cond.wait_for(find, timeout)
+            self.cond.wait_for(find, scaled(timeout))
         if m is None:
-            raise TestFailure("%s: no /%s/ within %ss" % (self.tag, pattern, timeout))
+            raise TestFailure("%s: no /%s/ within %ss" % (self.tag, pattern, scaled(timeout)))
         return m
 
     def wait_for(self, pred, timeout, what):
@@ -407,9 +417,9 @@ class Console:
                 nonlocal v
                 v = pred()
                 return bool(v) or self.exited
-            self.cond.wait_for(find, timeout)
+            self.cond.wait_for(find, scaled(timeout))
         if not v:
-            raise TestFailure("%s: no %s within %ss" % (self.tag, what, timeout))
+            raise TestFailure("%s: no %s within %ss" % (self.tag, what, scaled(timeout)))
         return v
 
     def mark(self):
@@ -451,21 +461,27 @@ class Console:
     def wait_guest(self, condition, timeout=30):
         """Wait until a shell condition holds in the guest (bounded loop run
         inside the guest; polls a kernel-provided state, not a clock)."""
-        tries = int(timeout * 10)
+        tries = int(scaled(timeout) * 10)
         self.run("i=0; until %s; do i=$((i+1)); [ $i -ge %d ] && exit_code=1 && break; "
                  "usleep 100000; done; [ -z \"$exit_code\" ]; r=$?; unset exit_code; (exit $r)"
                  % (condition, tries), timeout=timeout + 30)
 
-    def kmemleak(self, unload=OUR_MODULES, timeout=240):
+    def kmemleak(self, unload=OUR_MODULES, timeout=60):
         """A debug kernel's leaks: unload `unload` (those loaded), scan,
         and record the unreferenced objects allocated by our modules in
         debug_findings (the kernel's own are logged).  Needs this console's
         shell; a guest that no longer answers is reported as such."""
         try:
-            out = self.run("for m in %s; do grep -q \"^$m \" /proc/modules && "
-                           "{ rmmod $m || echo \"pvr-debug: rmmod $m failed\"; }; done; "
+            # A user that just exited may still be letting go of the
+            # module's files (vhost's worker ends after its owner): wait,
+            # bounded, for the module's references to go.
+            out = self.run("for m in %s; do grep -q \"^$m \" /proc/modules || continue; "
+                           "i=0; while [ \"$(cat /sys/module/$m/refcnt)\" != 0 ] && "
+                           "[ $i -lt %d ]; do i=$((i+1)); usleep 100000; done; "
+                           "rmmod $m || echo \"pvr-debug: rmmod $m failed\"; done; "
                            "echo scan > /sys/kernel/debug/kmemleak && "
-                           "cat /sys/kernel/debug/kmemleak" % " ".join(unload),
+                           "cat /sys/kernel/debug/kmemleak" % (" ".join(unload),
+                                                              int(scaled(30) * 10)),
                            timeout=timeout, check_rc=False)
         except TestFailure as e:
             debug_findings.append("%s: no kmemleak scan: %s" % (self.tag, e))
@@ -645,7 +661,8 @@ def notice_bytes(seq, ntype, flags=0, path=(0,), root_bus=0, segment=0,
 
 def workdir(name):
     """The per-test scratch directory (logs, sockets, disk images)."""
-    d = os.path.join(BUILD, "test-run", name.replace("/", "-"))
+    # QEMU's socket paths take no ',' or '='; ':' is kept out too.
+    d = os.path.join(BUILD, "test-run", re.sub(r"[/:]", "-", name))
     os.makedirs(d, exist_ok=True)
     return d
 

@@ -36,7 +36,7 @@ def dkms_modules(k, into):
         else:
             raise pvr.TestFailure("%s(.xz) is not installed: run pkg/dkms first "
                                   "(it installs the packages)" % base)
-    for t in ("pvr_badguest.ko", "pvr_msix.ko"):
+    for t in ("pvr_badguest.ko", "pvr_leak.ko", "pvr_msix.ko"):
         shutil.copyfile(pvr.kbuild(k, t), os.path.join(into, t))
 
 
