@@ -107,6 +107,7 @@ static void bad_script(struct work_struct *work)
 {
 	struct bad_dev *bd = container_of(work, struct bad_dev, script);
 	struct virtio_pvrecover_ack a;
+	u8 longer[sizeof(a) + 16];
 	unsigned int i, len, posted = 0;
 
 	/* Malformed: short, status 0, status 99, method 77, reserved set. */
@@ -124,9 +125,11 @@ static void bad_script(struct work_struct *work)
 	/* Malformed: a buffer the host could write, not read. */
 	bad_ack(&a, 6, VIRTIO_PVRECOVER_S_RECOVERED, 0);
 	posted += !bad_post(bd, &a, sizeof(a), true);
-	/* Too long: one ack and then some. */
+	/* Too long: one ack and then some (zeroes, from a buffer that big). */
 	bad_ack(&a, 7, VIRTIO_PVRECOVER_S_RECOVERED, 0);
-	posted += !bad_post(bd, &a, 48, false);
+	memset(longer, 0, sizeof(longer));
+	memcpy(longer, &a, sizeof(a));
+	posted += !bad_post(bd, longer, sizeof(longer), false);
 
 	/* Well-formed answers to notices never sent. */
 	for (i = 0; i < flood; i++) {
