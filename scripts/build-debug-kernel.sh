@@ -37,27 +37,8 @@ config_only=0
 # What the build needs, installed as scripts/setup.sh does (so that this
 # runs on its own too): objtool wants libelf, the certificate tools
 # OpenSSL, Kconfig flex and bison; depmod is kmod's.
-updated=""
-need() {	# package... : install those not installed yet
-	missing=""
-	for p in "$@"; do
-		s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-		[ "$s" = installed ] || missing="$missing $p"
-	done
-	[ -n "$missing" ] || return 0
-	if [ "$(id -u)" != 0 ]; then
-		echo "build-debug-kernel: need root to install:$missing" >&2
-		exit 1
-	fi
-	echo "build-debug-kernel: installing:$missing" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	if [ -z "$updated" ]; then
-		apt-get -q update >/dev/null
-		updated=1
-	fi
-	# shellcheck disable=SC2086
-	apt-get -q -y install --no-install-recommends $missing >/dev/null
-}
+need_who=build-debug-kernel
+. "$top/scripts/apt-need.sh"
 need build-essential flex bison bc libelf-dev libssl-dev kmod xz-utils \
 	linux-source-6.1
 

@@ -17,27 +17,8 @@ pkgs="
 	seabios ipxe-qemu qemu-system-data
 "
 
-updated=""
-need() {	# package... : install those not installed yet
-	missing=""
-	for p in "$@"; do
-		s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-		[ "$s" = installed ] || missing="$missing $p"
-	done
-	[ -n "$missing" ] || return 0
-	if [ "$(id -u)" != 0 ]; then
-		echo "setup: need root to install:$missing" >&2
-		exit 1
-	fi
-	echo "setup: installing:$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	if [ -z "$updated" ]; then
-		apt-get -q update >/dev/null
-		updated=1
-	fi
-	# shellcheck disable=SC2086
-	apt-get -q -y install --no-install-recommends $missing >/dev/null
-}
+need_who=setup
+. "$top/scripts/apt-need.sh"
 
 # shellcheck disable=SC2086
 need $pkgs
