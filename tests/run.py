@@ -13,6 +13,7 @@ run() that raises on failure.  The last line is
 import fnmatch
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import time
@@ -114,7 +115,28 @@ def load_tests():
     return tests
 
 
-def run_test(mod):
+# What a kernel under multi-threaded TCG prints when an idle vCPU's timer
+# interrupt never came (seen with 6.12, L1 of the nested tests, one run in
+# thirty or so): the emulator's, not the code under test.
+TCG_LOST_TIMER = re.compile(r"rcu_preempt kthread timer wakeup didn't happen.*\n"
+                            r".*Possible timer handling issue on cpu=")
+
+
+def lost_timer(name):
+    """The failed run of `name` met TCG_LOST_TIMER: its log is kept as
+    log-lost-timer.txt for the run once more."""
+    log = os.path.join(pvr.workdir(name), "log.txt")
+    try:
+        with open(log) as f:
+            if not TCG_LOST_TIMER.search(f.read()):
+                return False
+    except OSError:
+        return False
+    os.replace(log, os.path.join(pvr.workdir(name), "log-lost-timer.txt"))
+    return True
+
+
+def run_test(mod, retry=True):
     t = time.monotonic()
     pvr.debug_reset()
     try:
@@ -134,6 +156,12 @@ def run_test(mod):
         ok = False
     took = time.monotonic() - t
     print("# %s took %.0f s" % (mod.NAME, took))
+    if not ok and retry and lost_timer(mod.NAME):
+        # Said, with the reason, and run once more: a second failure counts.
+        print("# %s: a vCPU's timer interrupt was lost (TCG), not this test's "
+              "subject; its log is log-lost-timer.txt; running it once more" % mod.NAME,
+              flush=True)
+        return run_test(mod, retry=False)
     if ok:
         print("PASS %s" % mod.NAME, flush=True)
     else:

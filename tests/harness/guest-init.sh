@@ -27,11 +27,6 @@ echo global > /sys/kernel/tracing/trace_clock
 # "pvr-test: ..." markers) are markers waited for: a writer's are not rate
 # limited (by default ten in five seconds, the rest dropped).
 echo on > /proc/sys/kernel/printk_devkmsg
-# A timer of an idle vCPU fires on that vCPU.  6.12 hands such timers to
-# another CPU (the timer migration hierarchy); under multi-threaded TCG a
-# 6.12 L1 has lost one that way ("rcu_preempt kthread timer wakeup didn't
-# happen ... Possible timer handling issue on cpu=1") and stalled a test.
-echo 0 > /proc/sys/kernel/timer_migration
 cat > /bin/pvr-trace-on <<'END'
 #!/bin/sh
 for s in pvrecover vhost_recover; do
