@@ -78,7 +78,7 @@ $(B)/unit/%: $(TOP)/tests/unit/%.c $(GUEST)/notice.c $(GUEST)/notice.h \
 unit: $(UNIT_BINS)
 
 $(B)/progs/%: $(TOP)/tests/progs/%.c $(UAPI)/linux/vhost_recover.h \
-		$(UAPI)/linux/virtio_pvrecover.h
+		$(UAPI)/linux/virtio_pvrecover.h $(TOP)/tests/progs/vfio_function.h
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -I$(UAPI) -o $@ $<
 

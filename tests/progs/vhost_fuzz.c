@@ -81,6 +81,8 @@
 #include <linux/vhost_recover.h>
 #include <linux/virtio_pvrecover.h>
 
+#include "vfio_function.h"
+
 #define NSLOTS		4	/* files open at once */
 #define NFNS		2	/* vfio functions: BDF and BDF2 */
 #define NCOOKIES	9	/* cookies used: 1..8, and 0 */
@@ -536,35 +538,6 @@ static void drain_eventfd(int fd)
 }
 
 /* -- the vfio functions --------------------------------------------------- */
-
-static int parse_bdf(const char *bdf, unsigned int *seg, unsigned int *bus,
-		     unsigned int *devfn)
-{
-	unsigned int dev, fn;
-
-	if (sscanf(bdf, "%x:%x:%x.%x", seg, bus, &dev, &fn) != 4 ||
-	    dev > 31 || fn > 7)
-		return 0;
-	*devfn = dev << 3 | fn;
-	return 1;
-}
-
-static int group_open(const char *bdf)
-{
-	char link[PATH_MAX], path[PATH_MAX + 32];
-	const char *num;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -1;
-	link[n] = 0;
-	num = strrchr(link, '/');
-	snprintf(path, sizeof(path), "/dev/vfio/%s", num ? num + 1 : link);
-	return open(path, O_RDWR | O_CLOEXEC);
-}
 
 /* Point the function's vfio error trigger at @efd (-1: none). */
 static int vfio_set_err(int i, int efd)

@@ -39,6 +39,8 @@
 #include <linux/vhost_recover.h>
 #include <linux/virtio_pvrecover.h>
 
+#include "vfio_function.h"
+
 static int failed;
 
 static void result(const char *name, int ok, const char *fmt, long a, long b)
@@ -61,22 +63,6 @@ static void expect(const char *name, int fd, unsigned long req, void *arg,
 	int got = r < 0 ? errno : 0;
 
 	result(name, got == want, "errno %ld, want %ld", got, want);
-}
-
-static int group_of(const char *bdf)
-{
-	char link[PATH_MAX], path[PATH_MAX + 16];
-	const char *num;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -1;
-	link[n] = 0;
-	num = strrchr(link, '/');
-	snprintf(path, sizeof(path), "/dev/vfio/%s", num ? num + 1 : link);
-	return open(path, O_RDWR);
 }
 
 static struct vhost_recover_attach attach_arg(int group, int efd,
@@ -347,17 +333,6 @@ static void planned_resets(int fd, int evfd, __u32 cookie)
 	result("plan-left-due-due", ok, "record %ld%ld", ok, 0);
 }
 
-static int parse_bdf(const char *bdf, unsigned int *seg, unsigned int *bus,
-		     unsigned int *devfn)
-{
-	unsigned int dev, fn;
-
-	if (sscanf(bdf, "%x:%x:%x.%x", seg, bus, &dev, &fn) != 4)
-		return 0;
-	*devfn = dev << 3 | fn;
-	return 1;
-}
-
 /* Attach @bdf of @group to @fd as @cookie, with an eventfd of its own. */
 static void attach_as(const char *name, int fd, int group, const char *bdf,
 		      __u32 cookie)
@@ -473,7 +448,7 @@ struct vfio_fds {
 static int vfio_open(const char *bdf, struct vfio_fds *v)
 {
 	v->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	v->group = group_of(bdf);
+	v->group = group_open(bdf);
 	v->device = -1;
 	if (v->container < 0 || v->group < 0)
 		return 0;
@@ -696,7 +671,7 @@ static int mode_unplug(const char *bdf, unsigned int seg, unsigned int bus,
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", bdf);
 	rm.path = path;
 	fd = open("/dev/vhost-recover", O_RDWR | O_CLOEXEC);
-	group = group_of(bdf);
+	group = group_open(bdf);
 	efd = eventfd(0, EFD_CLOEXEC);
 	result("unplug-open", fd >= 0 && group >= 0 && efd >= 0, "errno %ld%ld",
 	       errno, 0);
@@ -833,7 +808,7 @@ static int mode_reassign(const char *bdf, unsigned int seg, unsigned int bus,
 
 	fd = open("/dev/vhost-recover", O_RDWR | O_CLOEXEC);
 	efd = eventfd(0, EFD_CLOEXEC);
-	group = group_of(bdf);
+	group = group_open(bdf);
 	result("reassign-open", fd >= 0 && efd >= 0 && group >= 0,
 	       "errno %ld%ld", errno, 0);
 	if (fd < 0 || efd < 0 || group < 0)
@@ -844,38 +819,38 @@ static int mode_reassign(const char *bdf, unsigned int seg, unsigned int bus,
 	a = attach_arg(group, efd, seg, bus, devfn);
 	expect("reassign-attach", fd, VHOST_RECOVER_ATTACH, &a, 0);
 	close(group);
-	other = group_of(bdf);
+	other = group_open(bdf);
 	result("reassign-other-vm-refused", other < 0 && errno == EBUSY,
 	       "another open of the group: fd %ld errno %ld", other,
 	       other < 0 ? errno : 0);
 	if (other >= 0)
 		close(other);
 	expect("reassign-detach", fd, VHOST_RECOVER_DETACH, &u32, 0);
-	other = group_of(bdf);
+	other = group_open(bdf);
 	result("reassign-free-after-detach", other >= 0, "errno %ld%ld", errno,
 	       0);
 	if (other >= 0)
 		close(other);
 
 	/* QEMU's order: detach, then close the group. */
-	group = group_of(bdf);
+	group = group_open(bdf);
 	a = attach_arg(group, efd, seg, bus, devfn);
 	expect("reassign-attach-2", fd, VHOST_RECOVER_ATTACH, &a, 0);
 	expect("reassign-detach-2", fd, VHOST_RECOVER_DETACH, &u32, 0);
 	close(group);
-	other = group_of(bdf);
+	other = group_open(bdf);
 	result("reassign-free-detach-then-close", other >= 0, "errno %ld%ld",
 	       errno, 0);
 	if (other >= 0)
 		close(other);
 
 	/* The owner goes away: closing /dev/vhost-recover lets go too. */
-	group = group_of(bdf);
+	group = group_open(bdf);
 	a = attach_arg(group, efd, seg, bus, devfn);
 	expect("reassign-attach-3", fd, VHOST_RECOVER_ATTACH, &a, 0);
 	close(group);
 	close(fd);
-	other = group_of(bdf);
+	other = group_open(bdf);
 	result("reassign-free-after-close", other >= 0, "errno %ld%ld", errno,
 	       0);
 	if (other >= 0)
@@ -931,7 +906,7 @@ int main(int argc, char **argv)
 	devfn = dev << 3 | fn;
 	fd = open("/dev/vhost-recover", O_RDWR);
 	result("open", fd >= 0, "errno %ld%ld", errno, 0);
-	group = group_of(argv[1]);
+	group = group_open(argv[1]);
 	result("open-vfio-group", group >= 0, "errno %ld%ld", errno, 0);
 	efd = eventfd(0, EFD_CLOEXEC);
 	if (fd < 0 || group < 0 || efd < 0)
