@@ -117,9 +117,16 @@ def load_tests():
 
 # What a kernel under multi-threaded TCG prints when an idle vCPU's timer
 # interrupt never came (seen with 6.12, L1 of the nested tests, one run in
-# thirty or so): the emulator's, not the code under test.
+# thirty or so), or what the harness found in /proc/timer_list after the
+# failure when the kernel said nothing: the emulator's, not the code
+# under test.
 TCG_LOST_TIMER = re.compile(r"rcu_preempt kthread timer wakeup didn't happen.*\n"
-                            r".*Possible timer handling issue on cpu=")
+                            r".*Possible timer handling issue on cpu=|"
+                            + re.escape(pvr.LOST_TIMER_SAID))
+
+
+# Lines of a failed test's log printed with the failure.
+LOG_TAIL = 40
 
 
 def lost_timer(name, since):
@@ -179,7 +186,16 @@ def run_test(mod, retry=True):
         lines = why.splitlines()
         for line in lines[:80] if reports else lines[-20:]:
             print("  " + line)
-        print("  log: %s/log.txt" % os.path.relpath(pvr.workdir(mod.NAME), TOP))
+        log = os.path.join(pvr.workdir(mod.NAME), "log.txt")
+        print("  log: %s" % os.path.relpath(log, TOP))
+        # The log's end, for a failure seen only in CI's output.
+        try:
+            with open(log, errors="replace") as f:
+                tail = f.readlines()[-LOG_TAIL:]
+        except OSError:
+            tail = []
+        for line in tail:
+            print("  | " + line.rstrip()[:200])
     return ok
 
 

@@ -15,6 +15,7 @@ import shlex
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 
@@ -49,6 +50,10 @@ _OURS = re.compile(r"\[(?:%s)\]|\b(?:pvr|vrec)_\w+\+0x|\b0xffffffff[0-9a-f]{8}\b
                    % "|".join(OUR_MODULES))
 _consoles = []
 debug_findings = []
+# What the harness logs when it finds a guest CPU whose timer interrupt
+# never came (Console.probe_lost_timer()); tests/run.py reads it as it
+# reads the kernel's own message.
+LOST_TIMER_SAID = "pvr: lost timer interrupt"
 # Every wait of the harness is bounded; a debug kernel (KASAN, lockdep,
 # kmemleak under TCG) does the same work several times slower, so its
 # bounds are that much longer.  PVR_TIME_SCALE overrides.
@@ -496,6 +501,33 @@ class Console:
             else:
                 self.log("%s kmemleak, not ours: %s" % (self.tag, rec.splitlines()[0]))
 
+    def probe_lost_timer(self, timeout=20):
+        """After a failure: is a CPU of this guest waiting for a timer
+        interrupt that never came?  Under multi-threaded TCG an idle vCPU
+        now and then misses one and sleeps until another interrupt wakes
+        it, and all that waits on that CPU (a sleep, a work, L2's vCPU)
+        waits with it, often without a word from the kernel.  Such a CPU's
+        next timer event lies seconds in the past when another CPU reads
+        the clock.  Said in the log (LOST_TIMER_SAID); True if found.
+        Best effort: a shell that does not answer is no finding."""
+        try:
+            out = self.run("grep -E '^now at|^cpu:|expires_next' /proc/timer_list",
+                           timeout=timeout)
+        except TestFailure:
+            return False
+        m = re.search(r"^now at (\d+) nsecs", out, re.M)
+        if not m:
+            return False
+        now = int(m.group(1))
+        late = [(int(c), (now - int(e)) / 1e9) for c, e in
+                re.findall(r"^cpu: (\d+)\n(?:.*\n)*?\s*\.expires_next\s*: (\d+) nsecs",
+                           out, re.M)]
+        late = [(c, s) for c, s in late if s > 2]
+        for c, s in late:
+            self.log("%s %s: cpu=%d, its next timer event %.1f s in the past"
+                     % (self.tag, LOST_TIMER_SAID, c, s))
+        return bool(late)
+
     def assert_kernel_healthy(self):
         m = KERNEL_TROUBLE.search(self.console)
         check(m is None, "%s: kernel trouble: %r" % (
@@ -633,6 +665,8 @@ class Guest(Console):
 
     def close(self):
         try:
+            if sys.exc_info()[0] and self.has_shell and self.proc.poll() is None:
+                self.probe_lost_timer()  # the test is failing: was it TCG?
             if DEBUG and self.has_shell and self.proc.poll() is None and not self.exited:
                 self.kmemleak()
             if self.proc.poll() is None:
