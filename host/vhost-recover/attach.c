@@ -13,7 +13,7 @@
  * walk runs: compat.h), and then does nothing more to a vfio-pci function,
  * which has no slot_reset or resume handler; so "normal and the device
  * lock is free" means the host's recovery of this function has finished.
- * Only then is RESET_DONE queued (spec 3.3).  A failed recovery leaves it
+ * Only then is RESET_DONE queued (spec 7.5).  A failed recovery leaves it
  * frozen (perm_failure comes only from pci_dev_set_disconnected(), when
  * the function is gone): the guest is told PERM_FAILURE once
  * recovery_timeout_ms has passed.
@@ -195,7 +195,7 @@ static void vrec_test_hold(struct vrec_fn *fn)
  * A recovery that takes longer than recovery_timeout_ms is reported to the
  * guest as a permanent failure, but still watched, slowly: if the host
  * gets the function back after all, RESET_DONE revives it in the guest
- * (spec 2.2, PERM_FAILURE).
+ * (spec 7.2, PERM_FAILURE).
  */
 static void vrec_watch_work(struct work_struct *work)
 {

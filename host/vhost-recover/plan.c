@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vhost-recover: planned resets (spec 3.5).
+ * vhost-recover: planned resets (spec 7.7).
  *
  * The owner names a function it is going to reset, alone or with its bus
  * (VHOST_RECOVER_PLAN_RESET).  The functions the reset reaches are worked

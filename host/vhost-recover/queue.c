@@ -8,7 +8,7 @@
  * list.  Nothing here ever waits for the guest, and nothing the guest writes
  * makes the host act on a function: acknowledgments are only matched,
  * counted and reported to the owner as event records.  The one exception
- * (spec 3.2) is an answer to PREPARE_RESET, which may bring a planned reset
+ * (spec 7.6) is an answer to PREPARE_RESET, which may bring a planned reset
  * forward; plan.c decides that.
  */
 #define pr_fmt(fmt) "vhost-recover: " fmt
@@ -105,7 +105,7 @@ static bool vrec_announces_reset(const struct vrec_notice *n)
 }
 
 /*
- * Coalesce with the last queued notice of the function (spec 3.4): an
+ * Coalesce with the last queued notice of the function (spec 7.5): an
  * identical notice adds nothing, and ERROR_DETECTED(fatal) or PREPARE_RESET
  * followed by its RESET_DONE is the one-shot STATE_LOST: the guest that
  * took neither half in time has a function that was already reset.
@@ -478,7 +478,7 @@ static bool vrec_ack_well_formed(const struct virtio_pvrecover_ack *a)
 }
 
 /*
- * Match one acknowledgment (spec 3.2); it is only counted and reported,
+ * Match one acknowledgment (spec 7.6); it is only counted and reported,
  * and an answer to PREPARE_RESET may make a planned reset due.
  */
 static void vrec_take_ack(struct vhost_recover *vrec,

@@ -74,7 +74,7 @@ enum vrec_drop_reason {
 
 /*
  * A notice about @bdf queued for the guest: @type as asked, @carried as it
- * will go out.  A notice merged into one still queued (spec 3.4) has that
+ * will go out.  A notice merged into one still queued (spec 7.5) has that
  * one's @seq, @merged set, and @carried state-lost when reset-done joined
  * its error-detected.
  */

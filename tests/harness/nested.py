@@ -95,7 +95,7 @@ AER_NONFATAL_LINE = r"AER: Uncorrect(?:ed|able) \(Non-Fatal\) error"
 #   planned reset done, seq N reset-done queued
 #   planned reset failed (error N), seq N perm-failure queued
 #   noticeq: unusable buffer (...), given back empty    (no BDF)
-# A notice merged into one still queued (spec 3.4) is logged (and traced,
+# A notice merged into one still queued (spec 7.5) is logged (and traced,
 # merged=1) with the seq of the one it joined; reset-done merged into its
 # error-detected adds " (merged into state-lost)" (carried=state-lost).
 MODULE_LINE = r"vhost-recover: %s: %s"

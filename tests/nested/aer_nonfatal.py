@@ -1,5 +1,5 @@
 """A non-fatal uncorrectable error (a poisoned TLP, non-fatal by default)
-takes the spec's no-reset path (sections 2.2 and 4.1): L1's kernel recovers
+takes the spec's no-reset path (sections 7.2 and 7.10): L1's kernel recovers
 without resetting anything, vhost-recover.ko sends L2 one ERROR_DETECTED
 without the fatal flag and no RESET_DONE, and L2's nvme driver checks and
 resumes through its AER callbacks, its data intact."""

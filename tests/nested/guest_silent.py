@@ -1,6 +1,6 @@
 """L2 without pvrecover.ko: nobody takes or answers the notices.  L1's
 kernel still recovers the function, vhost-recover.ko still queues
-RESET_DONE after it, nothing in L1 waits on L2 (spec 3.1), and the notices
+RESET_DONE after it, nothing in L1 waits on L2 (spec 7.6), and the notices
 time out after ack-timeout-ms and are reported to L1's QEMU."""
 
 import re
@@ -36,7 +36,7 @@ def run():
 
         # With no driver in L2 there are no noticeq buffers: both notices
         # wait in the module's queue, which may merge them into one
-        # STATE_LOST under the first one's seq (spec 3.4).  Each notice
+        # STATE_LOST under the first one's seq (spec 7.5).  Each notice
         # queued times out once, ack-timeout-ms after it was queued.
         if seqs[0] == seqs[1]:
             expect = {seqs[0]: ("state-lost", ed)}

@@ -3,7 +3,7 @@ it takes no notice and answers nothing.  The host does not wait for it: the
 reset is due when the deadline passes, not later, L1's QEMU resets the nvme
 and reports the deadline hit, and L1 stays responsive throughout.  The
 prepare-reset L2 never took is merged with its reset-done into one
-state-lost (spec 3.4); once L2 runs again it recovers the nvme from that,
+state-lost (spec 7.5); once L2 runs again it recovers the nvme from that,
 data intact."""
 
 import nested

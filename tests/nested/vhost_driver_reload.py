@@ -1,7 +1,7 @@
 """pvrecover.ko is unloaded in L2 when the error comes (L1's QEMU stops
 the kernel backend's virtqueues): vhost-recover.ko keeps the notices, and
 as L2 has taken no buffer it merges error-detected and reset-done into one
-state-lost (spec 3.4).  When the driver is loaded again QEMU restarts the
+state-lost (spec 7.5).  When the driver is loaded again QEMU restarts the
 backend, the notice is delivered and L2's nvme recovers, data intact."""
 
 import nested

@@ -19,7 +19,7 @@ def recovery_device(**props):
 def nvme(name, bus_slot=1, ident="nvme0", props=""):
     """An emulated nvme behind a root port of its own; `props` are more
     properties of the nvme (",dbcs=off": no doorbell buffer, as a physical
-    controller; see spec 4.4)."""
+    controller; see spec 7.13)."""
     img = pvr.blank_disk(name, "%s.img" % ident)
     return img, ["-device", "pcie-root-port,id=rp%d,chassis=%d,slot=%d"
                  % (bus_slot, bus_slot, bus_slot),

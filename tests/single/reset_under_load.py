@@ -25,7 +25,7 @@ DEFAULT_KERNEL_ONLY = True
 
 def run():
     # Requests are in flight at every reset: the nvme offers no doorbell
-    # buffer, which Debian 6.1's driver mishandles across resets (spec 4.4).
+    # buffer, which Debian 6.1's driver mishandles across resets (spec 7.13).
     g, _ = nvme_guest(NAME, accel="tcg,thread=multi", nvme_props=",dbcs=off")
     try:
         data = write_pattern(g, "/dev/nvme0n1")
