@@ -665,9 +665,11 @@ class Guest(Console):
 
     def close(self):
         try:
-            if sys.exc_info()[0] and self.has_shell and self.proc.poll() is None:
+            # A shell that never came up answers nothing: not asked.
+            shell = self.has_shell and "PVR-READY" in self.console
+            if sys.exc_info()[0] and shell and self.proc.poll() is None:
                 self.probe_lost_timer()  # the test is failing: was it TCG?
-            if DEBUG and self.has_shell and self.proc.poll() is None and not self.exited:
+            if DEBUG and shell and self.proc.poll() is None and not self.exited:
                 self.kmemleak()
             if self.proc.poll() is None:
                 try:
