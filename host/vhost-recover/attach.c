@@ -450,7 +450,8 @@ static void vrec_release_fn(struct vhost_recover *vrec, struct vrec_fn *fn)
  *
  * Called with the vhost device mutex held, which serialises attach and
  * detach.  Whatever state the host's recovery is in, the function is
- * forgotten at once: notices already sent stay matched to answers.
+ * forgotten at once: its queued notices are dropped, and those already
+ * sent no longer match an answer (spec 7.8), each reported to the owner.
  *
  * Return: 0, or -ENOENT.
  */
