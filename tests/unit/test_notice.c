@@ -218,6 +218,31 @@ static void test_parse_type(void)
 	end("parse-unknown-type");
 }
 
+/*
+ * Spec 7.10, check 1 before check 2: a notice that is malformed and of an
+ * unknown type is MALFORMED, for each of the malformations in their order.
+ */
+static void test_parse_order(void)
+{
+	struct virtio_pvrecover_notice raw;
+	struct pvr_notice n;
+
+	begin();
+	raw = good(0x7777, 0x8000);
+	CHECK(pvr_parse_notice(&raw, 31, &n) == PVR_PARSE_SHORT);
+	CHECK(pvr_parse_notice(&raw, sizeof(raw), &n) == PVR_PARSE_FLAGS);
+	raw = good(0x7777, 0);
+	raw.addr.depth = 9;
+	CHECK(pvr_parse_notice(&raw, sizeof(raw), &n) == PVR_PARSE_DEPTH);
+	raw = good(0x7777, 0);
+	raw.addr.path[7] = 1;
+	CHECK(pvr_parse_notice(&raw, sizeof(raw), &n) == PVR_PARSE_PATH);
+	raw = good(0x7777, 0);
+	raw.reserved[1] = cpu_to_le32(1);
+	CHECK(pvr_parse_notice(&raw, sizeof(raw), &n) == PVR_PARSE_RESERVED);
+	end("order-malformed-before-type");
+}
+
 #define IN_ALL	(PVR_IN_PLANNED_OK | PVR_IN_HAS_DRIVER)
 #define ED	VIRTIO_PVRECOVER_N_ERROR_DETECTED
 #define RD	VIRTIO_PVRECOVER_N_RESET_DONE
@@ -264,6 +289,14 @@ static const struct sm_case {
 	  PVR_ACT_NONE, PVR_STATE_QUIESCED, S(UNSUPPORTED) },
 	{ "sm-prepare-unnegotiated-offline", PVR_STATE_OFFLINE, PR, 0, 0,
 	  PVR_ACT_NONE, PVR_STATE_OFFLINE, S(UNSUPPORTED) },
+	/*
+	 * Spec 7.10, check 8 before check 9: a PREPARE_RESET without the
+	 * feature is UNSUPPORTED, not NO_DRIVER, in IDLE with no driver.
+	 */
+	{ "order-unsupported-before-no-driver", PVR_STATE_IDLE, PR, 0, 0,
+	  PVR_ACT_NONE, PVR_STATE_IDLE, S(UNSUPPORTED) },
+	{ "order-unknown-type-before-no-driver", PVR_STATE_IDLE, 6, 0, 0,
+	  PVR_ACT_NONE, PVR_STATE_IDLE, S(UNSUPPORTED) },
 	{ "sm-reset-done-idle", PVR_STATE_IDLE, RD, 0, IN_ALL,
 	  PVR_ACT_FULL, PVR_STATE_IDLE, S(RECOVERED) },
 	{ "sm-reset-done-quiesced", PVR_STATE_QUIESCED, RD, 0, IN_ALL,
@@ -558,6 +591,7 @@ int main(void)
 	test_parse_path();
 	test_parse_reserved();
 	test_parse_type();
+	test_parse_order();
 	test_state_machine();
 	test_bad_state();
 	test_step_status();
