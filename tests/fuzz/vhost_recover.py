@@ -77,7 +77,7 @@ def run():
 
     def check(cond, what):
         if not cond:
-            trouble = pvr.KERNEL_TROUBLE.search(n.l0.console)
+            trouble = pvr.search_unknown(pvr.KERNEL_TROUBLE, n.l0.console)
             if trouble:
                 what += "; L1's kernel log: %r" % n.l0.console[
                     max(0, trouble.start() - 300):trouble.start() + 1500]
