@@ -491,20 +491,24 @@ class Nested:
             self.l1.kmemleak()
 
     def close(self):
-        if sys.exc_info()[0] and self.l0.proc.poll() is None:
-            # The test is failing: was it a timer interrupt TCG lost?  L2's
-            # timers are hrtimers of L1's KVM, so a CPU of L1 that lost its
-            # own stalls L2 as well; look there first.
-            if "PVR-READY" in self.l1.console and not self.l1.probe_lost_timer():
-                if "PVR-READY" in self.l2.console:
-                    self.l2.probe_lost_timer()
-        if pvr.DEBUG:
-            self.debug_teardown()
-        for c in (self.l1, self.l2):
-            c.close()
-        if self.qmp2:
-            self.qmp2.close()
-        self.l0.close()
+        # L0's QEMU is stopped whatever goes wrong before: one left running
+        # would slow every test after it.
+        try:
+            if sys.exc_info()[0] and self.l0.proc.poll() is None:
+                # The test is failing: was it a timer interrupt TCG lost?
+                # L2's timers are hrtimers of L1's KVM, so a CPU of L1
+                # that lost its own stalls L2 as well; look there first.
+                if "PVR-READY" in self.l1.console and not self.l1.probe_lost_timer():
+                    if "PVR-READY" in self.l2.console:
+                        self.l2.probe_lost_timer()
+            if pvr.DEBUG:
+                self.debug_teardown()
+            for c in (self.l1, self.l2):
+                c.close()
+            if self.qmp2:
+                self.qmp2.close()
+        finally:
+            self.l0.close()
 
 
 def l2_running(n):

@@ -718,19 +718,23 @@ class Guest(Console):
                 self.probe_lost_timer()  # the test is failing: was it TCG?
             if DEBUG and shell and self.proc.poll() is None and not self.exited:
                 self.kmemleak()
-            if self.proc.poll() is None:
-                try:
-                    self.qmp.cmd("quit", timeout=10)
-                except (TestFailure, OSError):
-                    pass
-                try:
-                    self.proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
         finally:
-            self.qmp.close()
-            self.logf.close()
+            # QEMU stops whatever went wrong before: one left running
+            # would slow every test after it.
+            try:
+                if self.proc.poll() is None:
+                    try:
+                        self.qmp.cmd("quit", timeout=10)
+                    except (TestFailure, OSError):
+                        pass
+                    try:
+                        self.proc.wait(timeout=15)
+                    except subprocess.TimeoutExpired:
+                        self.proc.kill()
+                        self.proc.wait()
+            finally:
+                self.qmp.close()
+                self.logf.close()
 
 
 def notice_bytes(seq, ntype, flags=0, path=(0,), root_bus=0, segment=0,
