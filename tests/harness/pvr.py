@@ -106,9 +106,11 @@ def known_upstream(text):
     return spans
 
 
-def search_unknown(rx, text):
-    """The first match of `rx` in `text` outside KNOWN_UPSTREAM reports."""
-    spans = known_upstream(text)
+def search_unknown(rx, text, spans=None):
+    """The first match of `rx` in `text` outside KNOWN_UPSTREAM reports
+    (`spans`, known_upstream(text) if not given)."""
+    if spans is None:
+        spans = known_upstream(text)
     for m in rx.finditer(text):
         if not any(a <= m.start() < b for a, b, _ in spans):
             return m
@@ -120,11 +122,12 @@ def debug_reports():
     ours, then the first report in each console, with its context."""
     out = list(debug_findings)
     for c in _consoles:
-        for _, _, what in known_upstream(c.console):
+        spans = known_upstream(c.console)
+        for _, _, what in spans:
             # Said in the run's output: the guest's log is closed by now.
             print("# %s: known report of Linux's own, not failing the test: %s"
                   % (c.tag, what), flush=True)
-        m = search_unknown(DEBUG_REPORT, c.console)
+        m = search_unknown(DEBUG_REPORT, c.console, spans)
         if m:
             out.append("%s: %s" % (c.tag, c.console[max(0, m.start() - 300):m.start() + 2500]))
     return out
@@ -557,7 +560,10 @@ class Console:
         waits with it, often without a word from the kernel.  Such a CPU's
         next timer event lies seconds in the past when another CPU reads
         the clock.  Said in the log (LOST_TIMER_SAID); True if found.
-        Best effort: a shell that does not answer is no finding."""
+        Best effort: a shell that does not answer, or never came up, is
+        no finding."""
+        if "PVR-READY" not in self.console:
+            return False
         try:
             out = self.run("grep -E '^now at|^cpu:|expires_next' /proc/timer_list",
                            timeout=timeout)
@@ -713,11 +719,11 @@ class Guest(Console):
 
     def close(self):
         try:
-            # A shell that never came up answers nothing: not asked.
-            shell = self.has_shell and "PVR-READY" in self.console
-            if sys.exc_info()[0] and shell and self.proc.poll() is None:
+            if sys.exc_info()[0] and self.has_shell and self.proc.poll() is None:
                 self.probe_lost_timer()  # the test is failing: was it TCG?
-            if DEBUG and shell and self.proc.poll() is None and not self.exited:
+            # A shell that never came up answers nothing: not asked.
+            if (DEBUG and self.has_shell and "PVR-READY" in self.console
+                    and self.proc.poll() is None and not self.exited):
                 self.kmemleak()
         finally:
             # QEMU stops whatever went wrong before: one left running
