@@ -420,13 +420,15 @@ static int pvr_probe(struct virtio_device *vdev)
 		dev_err(&vdev->dev, "pvrecover: config space not readable\n");
 		return -EINVAL;
 	}
+	/*
+	 * The version stays 1 for good: what a device can do is in its
+	 * feature bits (spec 5.2), so another value is only worth a line.
+	 */
 	virtio_cread_le(vdev, struct virtio_pvrecover_config, version,
 			&version);
-	if (version != VIRTIO_PVRECOVER_VERSION) {
-		dev_err(&vdev->dev, "pvrecover: unsupported version %u\n",
-			version);
-		return -ENODEV;
-	}
+	if (version != VIRTIO_PVRECOVER_VERSION)
+		dev_notice(&vdev->dev, "pvrecover: config version %u, not %u\n",
+			   version, VIRTIO_PVRECOVER_VERSION);
 
 	pv = kzalloc(sizeof(*pv), GFP_KERNEL);
 	if (!pv)
@@ -440,6 +442,20 @@ static int pvr_probe(struct virtio_device *vdev)
 			&pv->ack_timeout_ms);
 	virtio_cread_le(vdev, struct virtio_pvrecover_config, max_deadline_ms,
 			&pv->max_deadline_ms);
+	pv->quiesce_timeout_ms = PVR_QUIESCE_TIMEOUT_DEFAULT_MS;
+	if (virtio_has_feature(vdev, VIRTIO_PVRECOVER_F_QUIESCE_TIMEOUT)) {
+		virtio_cread_le(vdev, struct virtio_pvrecover_config,
+				quiesce_timeout_ms, &pv->quiesce_timeout_ms);
+		/* Out of range (spec 5.1): the driver's own bound instead. */
+		if (pv->quiesce_timeout_ms < PVR_QUIESCE_TIMEOUT_MIN_MS ||
+		    pv->quiesce_timeout_ms > PVR_QUIESCE_TIMEOUT_MAX_MS) {
+			dev_notice(&vdev->dev,
+				   "pvrecover: quiesce timeout %u ms out of range, using %u\n",
+				   pv->quiesce_timeout_ms,
+				   PVR_QUIESCE_TIMEOUT_DEFAULT_MS);
+			pv->quiesce_timeout_ms = PVR_QUIESCE_TIMEOUT_DEFAULT_MS;
+		}
+	}
 	spin_lock_init(&pv->lock);
 	INIT_LIST_HEAD(&pv->ack_pending);
 	mutex_init(&pv->ctx_lock);
@@ -464,8 +480,9 @@ static int pvr_probe(struct virtio_device *vdev)
 		goto err_vqs;
 
 	pvr_go_live(pv);
-	pr_info("ready, version %u, features %s\n", version,
-		pv->planned_ok ? "planned-reset" : "none");
+	pr_info("ready, version %u, planned-reset %s, quiesce timeout %u ms\n",
+		version, pv->planned_ok ? "on" : "off",
+		pv->quiesce_timeout_ms);
 	return 0;
 
 err_vqs:
@@ -519,6 +536,7 @@ static int pvr_restore(struct virtio_device *vdev)
 
 static unsigned int pvr_features[] = {
 	VIRTIO_PVRECOVER_F_PLANNED_RESET,
+	VIRTIO_PVRECOVER_F_QUIESCE_TIMEOUT,
 };
 
 static const struct virtio_device_id pvr_id_table[] = {

@@ -26,6 +26,14 @@
 #define PVR_NOTICE_BUFS_MAX	64
 /* Notices taken off the queue per run of the rx work. */
 #define PVR_RX_BUDGET		64
+/*
+ * How long a function stays QUIESCED without a second half when the device
+ * does not offer VIRTIO_PVRECOVER_F_QUIESCE_TIMEOUT (spec 7.12).
+ */
+#define PVR_QUIESCE_TIMEOUT_DEFAULT_MS	600000
+/* The range a device may set (spec 5.1). */
+#define PVR_QUIESCE_TIMEOUT_MIN_MS	1000
+#define PVR_QUIESCE_TIMEOUT_MAX_MS	3600000
 
 /**
  * enum pvr_counter - statistics shown in sysfs
@@ -41,6 +49,8 @@
  * @PVR_CNT_BUSY: answered BUSY.
  * @PVR_CNT_ACKS_DROPPED: acks that could not be sent (no memory, ack queue
  *	and pending list full, or the device going away).
+ * @PVR_CNT_QUIESCE_EXPIRED: functions resumed because no second half came
+ *	within the quiesce timeout.
  * @PVR_CNT_NR: number of counters.
  */
 enum pvr_counter {
@@ -55,6 +65,7 @@ enum pvr_counter {
 	PVR_CNT_MALFORMED,
 	PVR_CNT_BUSY,
 	PVR_CNT_ACKS_DROPPED,
+	PVR_CNT_QUIESCE_EXPIRED,
 	PVR_CNT_NR,
 };
 
@@ -76,19 +87,27 @@ struct pvr_dev;
  * @pv: the pvrecover device.
  * @pdev: the function; a reference is held while the context lives.
  * @work: processes @queue; runs on pvr_dev.wq, one at a time per context.
+ * @expire: fires when the function has been QUIESCED for the quiesce
+ *	timeout; sets @expire_due and kicks @work.
  * @lock: protects @queue, @head, @count, @scheduled, @want_snapshot,
- *	@removed and @gone.
+ *	@expire_due, @expire_off, @removed and @gone.
  * @queue: ring of notices not yet processed.
  * @head: index of the oldest entry of @queue.
  * @count: number of entries in @queue.
  * @scheduled: @work is queued or running.
  * @want_snapshot: @work should snapshot config space first.
+ * @expire_due: @work should check whether the quiesce timed out, once
+ *	@queue is empty.
+ * @expire_off: @expire is neither armed nor acted on any more (unload).
  * @removed: the function is being or was removed from the system
  *	(BUS_NOTIFY_DEL_DEVICE): notices about it are answered UNKNOWN_DEVICE
  *	and none is queued any more.
  * @gone: the function is off the bus (BUS_NOTIFY_REMOVED_DEVICE): the
  *	context is freed once @work is idle.
  * @state: recovery state; only touched by @work.
+ * @first: the last ERROR_DETECTED or PREPARE_RESET taken while the function
+ *	is QUIESCED: its start is when the quiesce timeout began; only
+ *	touched by @work.
  * @method: method used at quiesce; only touched by @work.
  * @planned: the quiesce was for a planned reset; only touched by @work.
  * @released: the driver was released at quiesce; only touched by @work.
@@ -114,15 +133,19 @@ struct pvr_ctx {
 	struct pvr_dev *pv;
 	struct pci_dev *pdev;
 	struct work_struct work;
+	struct delayed_work expire;
 	spinlock_t lock; /* see above */
 	struct pvr_queued queue[PVR_CTX_QUEUE_LEN];
 	unsigned int head;
 	unsigned int count;
 	bool scheduled;
 	bool want_snapshot;
+	bool expire_due;
+	bool expire_off;
 	bool removed;
 	bool gone;
 	enum pvr_state state;
+	struct pvr_queued first;
 	u16 method;
 	bool planned;
 	bool released;
@@ -166,6 +189,10 @@ struct pvr_ack_buf {
  * @version: protocol version from the config space.
  * @ack_timeout_ms: from the config space (informative).
  * @max_deadline_ms: from the config space (informative).
+ * @quiesce_timeout_ms: from the config space with
+ *	VIRTIO_PVRECOVER_F_QUIESCE_TIMEOUT, else
+ *	PVR_QUIESCE_TIMEOUT_DEFAULT_MS: how long a function stays QUIESCED
+ *	without a second half before it is resumed.
  * @ctx_lock: protects @ctxs; taken under device_lock() of a PCI function,
  *	never the other way round.
  * @ctxs: list of struct pvr_ctx.
@@ -191,6 +218,7 @@ struct pvr_dev {
 	u32 version;
 	u32 ack_timeout_ms;
 	u32 max_deadline_ms;
+	u32 quiesce_timeout_ms;
 	struct mutex ctx_lock; /* see above */
 	struct list_head ctxs;
 	struct notifier_block nb;

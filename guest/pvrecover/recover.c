@@ -27,6 +27,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/acpi.h>
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/kobject.h>
@@ -97,6 +98,23 @@ static void pvr_uevent(struct pci_dev *pdev, enum pvr_uevent which)
 }
 
 /*
+ * Whether @bus is the root bus @root_bus of the firmware's segment group
+ * @seg (spec 7.1).  Linux numbers the domain of a host bridge that ACPI
+ * describes by its _SEG; one that ACPI does not describe (Intel VMD,
+ * Hyper-V's virtual PCI) gets a number of Linux's own, which names nothing
+ * the host knows.  Without ACPI there are no segment groups to go by and
+ * the domain number is taken as it is.
+ */
+static bool pvr_is_root(struct pci_bus *bus, u16 seg, u8 root_bus)
+{
+	if (!pci_is_root_bus(bus) || pci_domain_nr(bus) != seg ||
+	    bus->number != root_bus)
+		return false;
+	return acpi_disabled ||
+	       has_acpi_companion(&pci_find_host_bridge(bus)->dev);
+}
+
+/*
  * Find the function @devfn on the root bus @seg:@root_bus (@parent NULL) or
  * on the secondary bus of the bridge @parent.  Walks the device list with
  * references rather than bus pointers, so a concurrent hot unplug cannot
@@ -113,9 +131,7 @@ static struct pci_dev *pvr_find_child(u16 seg, u8 root_bus,
 		if (parent) {
 			if (!pci_is_root_bus(dev->bus) && dev->bus->self == parent)
 				return dev;
-		} else if (pci_is_root_bus(dev->bus) &&
-			   pci_domain_nr(dev->bus) == seg &&
-			   dev->bus->number == root_bus) {
+		} else if (pvr_is_root(dev->bus, seg, root_bus)) {
 			return dev;
 		}
 	}
@@ -656,6 +672,122 @@ static void pvr_log_final(struct pci_dev *pdev, const struct pvr_queued *q,
 	}
 }
 
+/* Queue ctx->work unless it is already.  Called with ctx->lock held. */
+static void pvr_ctx_kick(struct pvr_ctx *ctx)
+{
+	if (!ctx->scheduled) {
+		ctx->scheduled = true;
+		queue_work(ctx->pv->wq, &ctx->work);
+	}
+}
+
+/* Out of QUIESCED: reset methods back, runtime PM reference dropped. */
+static void pvr_left_quiesced(struct pvr_ctx *ctx)
+{
+	cancel_delayed_work(&ctx->expire);
+	if (ctx->reset_hidden) {
+		device_lock(&ctx->pdev->dev);
+		pvr_unhide_reset(ctx);
+		device_unlock(&ctx->pdev->dev);
+	}
+	pvr_pm_release(ctx);
+}
+
+/* After a re-initialisation: a new snapshot if it worked, and a uevent. */
+static void pvr_reinit_done(struct pvr_ctx *ctx, enum pvr_outcome out)
+{
+	struct pci_dev *pdev = ctx->pdev;
+
+	if (out == PVR_OUT_OK) {
+		device_lock(&pdev->dev);
+		pvr_snapshot(ctx);
+		device_unlock(&pdev->dev);
+	}
+	pvr_uevent(pdev, out == PVR_OUT_OK ? PVR_UEV_SUCCESS : PVR_UEV_FAILED);
+}
+
+/*
+ * The quiesce timeout (spec 7.12).  A function QUIESCED waits for the
+ * second half of its notice pair, which the host may never send: a notice
+ * refused on a full queue or answered BUSY, a planned reset abandoned, a
+ * NEED_RESET the host had no reason to act on.  The device promises the
+ * second half within quiesce_timeout_ms of the first, so once that much has
+ * passed since the driver took the first (later than the device queued
+ * it), the driver resumes the function as for STATE_LOST, answering
+ * nothing: there is no notice to answer.  A second half that comes later
+ * after all finds the function IDLE and is handled as STATE_LOST.
+ *
+ * @expire only sets expire_due and kicks the context's work, which acts
+ * once the notices already queued are handled: a RESET_DONE among them
+ * ends the quiesce the ordinary way.
+ */
+static void pvr_expire_arm(struct pvr_ctx *ctx, u32 ms)
+{
+	spin_lock(&ctx->lock);
+	if (!ctx->expire_off && !ctx->removed)
+		mod_delayed_work(ctx->pv->wq, &ctx->expire,
+				 msecs_to_jiffies(ms));
+	spin_unlock(&ctx->lock);
+}
+
+static void pvr_expire_fn(struct work_struct *work)
+{
+	struct pvr_ctx *ctx = container_of(to_delayed_work(work),
+					   struct pvr_ctx, expire);
+
+	spin_lock(&ctx->lock);
+	if (!ctx->expire_off && !ctx->removed) {
+		ctx->expire_due = true;
+		pvr_ctx_kick(ctx);
+	}
+	spin_unlock(&ctx->lock);
+}
+
+/*
+ * Leave QUIESCED without a second half: re-initialise as for STATE_LOST,
+ * answering nothing (no notice is being handled).  From ctx->work, or at
+ * removal once no work runs.
+ */
+static void pvr_resume(struct pvr_ctx *ctx)
+{
+	struct pci_dev *pdev = ctx->pdev;
+	const struct pvr_queued *q = &ctx->first;
+	enum pvr_outcome out;
+	u16 method;
+
+	out = pvr_reinit(ctx, q, &method);
+	ctx->state = PVR_STATE_IDLE;
+	pvr_reinit_done(ctx, out);
+	pvr_left_quiesced(ctx);
+	pvr_log(pdev, q, "%s (%s) without a second half",
+		out == PVR_OUT_OK ? "resumed" : "failed",
+		pvr_method_name(method));
+}
+
+/* The quiesce timeout fired (see pvr_expire_arm()).  In ctx->work. */
+static void pvr_expire(struct pvr_ctx *ctx)
+{
+	u32 timeout = ctx->pv->quiesce_timeout_ms;
+	s64 waited;
+
+	if (ctx->state != PVR_STATE_QUIESCED)
+		return;
+	waited = ktime_ms_delta(ktime_get(), ctx->first.start);
+	if (waited < timeout) {
+		/* Early: a timer of an earlier quiesce, or jiffies rounding. */
+		pvr_expire_arm(ctx, timeout - waited);
+		return;
+	}
+	if (pvr_disconnected(ctx))
+		return;	/* its removal follows */
+
+	pvr_count(ctx->pv, PVR_CNT_QUIESCE_EXPIRED);
+	pvr_log(ctx->pdev, &ctx->first,
+		"no second half after %lld ms (quiesce timeout %u ms)",
+		(long long)waited, timeout);
+	pvr_resume(ctx);
+}
+
 /* Carry out one notice for a context and answer it.  Runs in ctx->work. */
 static void pvr_handle(struct pvr_ctx *ctx, const struct pvr_queued *q)
 {
@@ -738,23 +870,17 @@ static void pvr_handle(struct pvr_ctx *ctx, const struct pvr_queued *q)
 	ctx->state = pvr_step_next(&step, out);
 
 	if (step.action == PVR_ACT_FULL || step.action == PVR_ACT_REINIT ||
-	    step.action == PVR_ACT_REPROBE) {
-		if (out == PVR_OUT_OK) {
-			device_lock(&pdev->dev);
-			pvr_snapshot(ctx);
-			device_unlock(&pdev->dev);
-		}
-		pvr_uevent(pdev, out == PVR_OUT_OK ? PVR_UEV_SUCCESS :
-						     PVR_UEV_FAILED);
+	    step.action == PVR_ACT_REPROBE)
+		pvr_reinit_done(ctx, out);
+	if (ctx->state == PVR_STATE_QUIESCED &&
+	    (q->n.type == VIRTIO_PVRECOVER_N_ERROR_DETECTED ||
+	     q->n.type == VIRTIO_PVRECOVER_N_PREPARE_RESET)) {
+		/* A first half (again): the quiesce timeout starts over. */
+		ctx->first = *q;
+		pvr_expire_arm(ctx, ctx->pv->quiesce_timeout_ms);
 	}
-	if (ctx->state != PVR_STATE_QUIESCED) {
-		if (ctx->reset_hidden) {
-			device_lock(&pdev->dev);
-			pvr_unhide_reset(ctx);
-			device_unlock(&pdev->dev);
-		}
-		pvr_pm_release(ctx);
-	}
+	if (ctx->state != PVR_STATE_QUIESCED)
+		pvr_left_quiesced(ctx);
 
 	us = pvr_elapsed_us(q->start);
 	pvr_log_final(pdev, q, status, method, us);
@@ -767,6 +893,7 @@ static void pvr_handle(struct pvr_ctx *ctx, const struct pvr_queued *q)
  */
 static void pvr_ctx_free(struct pvr_ctx *ctx)
 {
+	cancel_delayed_work_sync(&ctx->expire);
 	list_del(&ctx->node);
 	pvr_pm_release(ctx);
 	pci_dev_put(ctx->pdev);
@@ -792,7 +919,14 @@ static void pvr_ctx_work(struct work_struct *work)
 
 	for (;;) {
 		spin_lock(&ctx->lock);
+		if (!ctx->count && ctx->expire_due && !ctx->removed) {
+			ctx->expire_due = false;
+			spin_unlock(&ctx->lock);
+			pvr_expire(ctx);
+			continue;
+		}
 		if (!ctx->count) {
+			ctx->expire_due = false;
 			ctx->scheduled = false;
 			gone = ctx->gone;
 			spin_unlock(&ctx->lock);
@@ -813,15 +947,6 @@ static void pvr_ctx_work(struct work_struct *work)
 		spin_unlock(&ctx->lock);
 
 		pvr_handle(ctx, &q);
-	}
-}
-
-/* Queue ctx->work unless it is already.  Called with ctx->lock held. */
-static void pvr_ctx_kick(struct pvr_ctx *ctx)
-{
-	if (!ctx->scheduled) {
-		ctx->scheduled = true;
-		queue_work(ctx->pv->wq, &ctx->work);
 	}
 }
 
@@ -853,6 +978,7 @@ static struct pvr_ctx *pvr_ctx_get(struct pvr_dev *pv, struct pci_dev *pdev,
 	ctx->vote = PCI_ERS_RESULT_NONE;
 	spin_lock_init(&ctx->lock);
 	INIT_WORK(&ctx->work, pvr_ctx_work);
+	INIT_DELAYED_WORK(&ctx->expire, pvr_expire_fn);
 	list_add_tail(&ctx->node, &pv->ctxs);
 	return ctx;
 }
@@ -1117,7 +1243,30 @@ void pvr_recover_exit(struct pvr_dev *pv)
 
 	unregister_pm_notifier(&pv->pm_nb);
 	bus_unregister_notifier(&pci_bus_type, &pv->nb);
+	/* No quiesce timeout may kick a context's work from now on. */
+	mutex_lock(&pv->ctx_lock);
+	list_for_each_entry(ctx, &pv->ctxs, node) {
+		spin_lock(&ctx->lock);
+		ctx->expire_off = true;
+		spin_unlock(&ctx->lock);
+		cancel_delayed_work_sync(&ctx->expire);
+	}
+	mutex_unlock(&pv->ctx_lock);
 	flush_workqueue(pv->wq);
+
+	/*
+	 * A function left QUIESCED would wait for a second half that no
+	 * driver takes: the next driver starts it IDLE (spec 7.9).  Resume it
+	 * now.  The notifiers are gone and no work runs, so the list and the
+	 * contexts are ours; no ctx_lock, which reinit's device lock precedes.
+	 */
+	list_for_each_entry(ctx, &pv->ctxs, node) {
+		if (ctx->state != PVR_STATE_QUIESCED || ctx->removed ||
+		    pvr_disconnected(ctx))
+			continue;
+		pvr_log(ctx->pdev, &ctx->first, "driver removed while quiesced");
+		pvr_resume(ctx);
+	}
 
 	mutex_lock(&pv->ctx_lock);
 	list_for_each_entry_safe(ctx, tmp, &pv->ctxs, node) {

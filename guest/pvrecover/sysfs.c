@@ -58,6 +58,7 @@ static struct pvr_attr pvr_attrs[] = {
 	PVR_ATTR(unsupported, PVR_CNT_UNSUPPORTED),
 	PVR_ATTR(malformed, PVR_CNT_MALFORMED),
 	PVR_ATTR(busy, PVR_CNT_BUSY),
+	PVR_ATTR(quiesce_expired, PVR_CNT_QUIESCE_EXPIRED),
 	PVR_ATTR(acks_dropped, PVR_CNT_ACKS_DROPPED),
 };
 
@@ -73,9 +74,12 @@ static struct attribute *pvr_attr_list[] = {
 	&pvr_attrs[8].attr.attr,
 	&pvr_attrs[9].attr.attr,
 	&pvr_attrs[10].attr.attr,
+	&pvr_attrs[11].attr.attr,
 	&dev_attr_last_recovery_us.attr,
 	NULL,
 };
+
+static_assert(ARRAY_SIZE(pvr_attrs) == PVR_CNT_NR);
 
 static const struct attribute_group pvr_group = {
 	.attrs = pvr_attr_list,

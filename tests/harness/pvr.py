@@ -687,7 +687,8 @@ class Guest(Console):
         """The pvrecover counters of the guest, as a dict of ints."""
         out = self.run("cd /sys/bus/virtio/drivers/pvrecover/virtio*/ && "
                        "for f in notices recovered_* failed no_driver unknown_device "
-                       "unsupported malformed busy last_recovery_us; do "
+                       "unsupported malformed busy quiesce_expired acks_dropped "
+                       "last_recovery_us; do "
                        "echo \"$f=$(cat $f)\"; done; cd /")
         vals = {}
         for m in re.finditer(r"^(\w+)=(\d+)$", out, re.M):

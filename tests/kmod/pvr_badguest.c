@@ -12,6 +12,10 @@
  * With bad_notice_bufs=1 it also posts two notice buffers the host cannot
  * use (device-readable, and too short) ahead of the good ones.
  *
+ * With guess_seq=N it answers seq N before it posts any notice buffer, so
+ * before the host can have sent notice N: a guess at a queued notice,
+ * which the host must not match.
+ *
  * Prints "pvr_badguest: done <acks posted>" once the host has taken them
  * all.
  */
@@ -49,6 +53,11 @@ struct bad_dev {
 static unsigned int flood = BAD_FLOOD;
 module_param(flood, uint, 0444);
 MODULE_PARM_DESC(flood, "unmatched acks sent as fast as the queue allows");
+
+static unsigned int guess_seq;
+module_param(guess_seq, uint, 0444);
+MODULE_PARM_DESC(guess_seq,
+		 "answer this seq before posting any notice buffer (0: none)");
 
 static bool bad_notice_bufs;
 module_param(bad_notice_bufs, bool, 0444);
@@ -103,6 +112,25 @@ static void bad_ack(struct virtio_pvrecover_ack *a, u32 seq, u16 status,
 	a->method = cpu_to_le16(method);
 }
 
+/* Post the notice buffers: the bad ones first if asked for. */
+static void bad_fill_notices(struct bad_dev *bd)
+{
+	struct scatterlist sg;
+	unsigned int i;
+
+	if (bad_notice_bufs) {
+		sg_init_one(&sg, &bd->badn[0], sizeof(bd->badn[0]));
+		virtqueue_add_outbuf(bd->nvq, &sg, 1, &bd->badn[0], GFP_KERNEL);
+		sg_init_one(&sg, &bd->badn[1], sizeof(bd->badn[1]) / 2);
+		virtqueue_add_inbuf(bd->nvq, &sg, 1, &bd->badn[1], GFP_KERNEL);
+	}
+	for (i = 0; i < BAD_NBUFS; i++) {
+		sg_init_one(&sg, &bd->nbuf[i], sizeof(bd->nbuf[i]));
+		virtqueue_add_inbuf(bd->nvq, &sg, 1, &bd->nbuf[i], GFP_KERNEL);
+	}
+	virtqueue_kick(bd->nvq);
+}
+
 static void bad_script(struct work_struct *work)
 {
 	struct bad_dev *bd = container_of(work, struct bad_dev, script);
@@ -139,12 +167,20 @@ static void bad_script(struct work_struct *work)
 			break;
 		posted++;
 	}
+	/* A guess at a notice the host cannot have sent yet. */
+	if (guess_seq) {
+		bad_ack(&a, guess_seq, VIRTIO_PVRECOVER_S_RECOVERED,
+			VIRTIO_PVRECOVER_M_RESET_HOOKS);
+		posted += !bad_post(bd, &a, sizeof(a), false);
+	}
 	/* Done once the host has taken every one of them. */
 	for (i = 0; i < 10000 && bd->avq->num_free < bd->nabuf; i++) {
 		while (virtqueue_get_buf(bd->avq, &len))
 			;
 		usleep_range(100, 200);
 	}
+	if (guess_seq)
+		bad_fill_notices(bd);
 	pr_info("done %u\n", posted);
 }
 
@@ -194,9 +230,7 @@ static int bad_probe(struct virtio_device *vdev)
 	vq_callback_t *cbs[] = { bad_notice_done, bad_ack_done };
 	static const char * const names[] = { "notice", "ack" };
 	struct virtqueue *vqs[2];
-	struct scatterlist sg;
 	struct bad_dev *bd;
-	unsigned int i;
 	int err;
 
 	bd = kzalloc(sizeof(*bd), GFP_KERNEL);
@@ -218,18 +252,9 @@ static int bad_probe(struct virtio_device *vdev)
 		err = -ENOMEM;
 		goto err_vqs;
 	}
-	if (bad_notice_bufs) {
-		sg_init_one(&sg, &bd->badn[0], sizeof(bd->badn[0]));
-		virtqueue_add_outbuf(bd->nvq, &sg, 1, &bd->badn[0], GFP_KERNEL);
-		sg_init_one(&sg, &bd->badn[1], sizeof(bd->badn[1]) / 2);
-		virtqueue_add_inbuf(bd->nvq, &sg, 1, &bd->badn[1], GFP_KERNEL);
-	}
-	for (i = 0; i < BAD_NBUFS; i++) {
-		sg_init_one(&sg, &bd->nbuf[i], sizeof(bd->nbuf[i]));
-		virtqueue_add_inbuf(bd->nvq, &sg, 1, &bd->nbuf[i], GFP_KERNEL);
-	}
 	virtio_device_ready(vdev);
-	virtqueue_kick(bd->nvq);
+	if (!guess_seq)
+		bad_fill_notices(bd);
 	schedule_work(&bd->script);
 	return 0;
 

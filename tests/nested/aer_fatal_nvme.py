@@ -17,6 +17,8 @@ def run():
     n = nested.Nested(NAME, img)
     try:
         n.boot(backend="vhost")
+        # vhost-recover-pci offers its quiesce timeout (a front-end feature).
+        n.l2.wait_console(r"pvrecover: ready, .*quiesce timeout 60000 ms", 10)
         data = write_pattern(n.l2, "/dev/nvme0n1")
 
         l1_mark = n.l0.mark()

@@ -1,7 +1,10 @@
 """A hostile guest driver writes acknowledgments the host must never
 trust: malformed ones, answers to notices never sent, answers that do not
-echo their notice, and a flood.  QEMU counts them, reports none of them as
-an acknowledgment, acts on no device, and stays responsive."""
+echo their notice, a flood, and a guess at the seq of a notice still
+queued.  QEMU counts them, reports none of them as an acknowledgment, acts
+on no device, and stays responsive.  It also posts two notice buffers QEMU
+cannot use (device-readable, too short): they come back empty and the
+notice goes in the next good one (spec 7.4.1)."""
 
 import pvr
 from _common import nvme_guest, read_digest, write_pattern
@@ -17,7 +20,8 @@ def run():
     try:
         data = write_pattern(g, "/dev/nvme0n1")
         mark = g.mark()
-        g.run("insmod /lib/modules/$(uname -r)/extra/pvr_badguest.ko flood=%d" % FLOOD)
+        g.run("insmod /lib/modules/$(uname -r)/extra/pvr_badguest.ko flood=%d "
+              "bad_notice_bufs=1" % FLOOD)
         m = g.wait_console(r"pvr_badguest: done (\d+)\r?\n", 300, mark)
         pvr.check(int(m.group(1)) == MALFORMED + FLOOD, "posted %s acks" % m.group(1))
 
@@ -31,6 +35,9 @@ def run():
         # A real notice answered with a wrong echo stays outstanding and
         # times out; the function is untouched.
         seq = g.notify("nvme0", "error-detected", fatal=True)
+        # The two bad buffers came back empty; the notice took the next one.
+        g.wait_console(r"(?s)notice buffer given back with 0 bytes.*"
+                       r"notice buffer given back with 0 bytes", 30, mark)
         g.wait_console(r"answering seq %d with a wrong echo" % seq, 30, mark)
         g.qmp.wait_event("PVRECOVER_ACK_TIMEOUT", 30, seq=seq)
         q = g.qmp.cmd("query-pvrecover")[0]
@@ -39,6 +46,27 @@ def run():
         pvr.check(not any(e["event"] == "PVRECOVER_ACK" for e in g.qmp.events),
                   "a bad ack was reported")
         pvr.check(g.qmp.cmd("query-status")["status"] == "running", "VM not running")
+
+        # A guess at a notice still queued (spec 7.3.2).  With no driver the
+        # notice waits; the hostile driver answers its seq before it posts
+        # a notice buffer: unmatched.  Only once sent is it answered (its
+        # echo is not checked: a raw notice).
+        g.run("rmmod pvr_badguest")
+        guess = 0x7000_0000
+        g.send_raw(pvr.notice_bytes(guess, 1, path=(0,)))
+        mark = g.mark()
+        g.run("insmod /lib/modules/$(uname -r)/extra/pvr_badguest.ko flood=0 "
+              "guess_seq=%d" % guess)
+        g.wait_console(r"pvr_badguest: done %d\r?\n" % (MALFORMED + 1), 60, mark)
+        q = g.qmp.cmd("query-pvrecover")[0]
+        pvr.check(q["unmatched-acks"] == FLOOD + 1 and q["acks"] == 0,
+                  "the guess was matched: %r" % q)
+        g.wait_console(r"answering seq %d with a wrong echo" % guess, 30, mark)
+        a = g.wait_ack(guess, timeout=30)
+        pvr.check(a["status"] == "recovered", "raw notice answered %r" % a)
+        q = g.qmp.cmd("query-pvrecover")[0]
+        pvr.check(q["acks"] == 1 and q["unmatched-acks"] == FLOOD + 1,
+                  "after the answer %r" % q)
         pvr.check(read_digest(g, "/dev/nvme0n1") == data, "nvme data changed")
         g.assert_kernel_healthy()
     finally:

@@ -22,6 +22,12 @@ def run():
         pvr.check("pvrecover" not in g.run("cat /proc/modules"), "module loaded")
         pvr.check(command_register(g) & MEM_ENABLE, "nvme memory decoding off at start")
 
+        # No driver, so no planned resets negotiated: no prepare-reset
+        # (spec 4.1), not even from pvrecover-notify.
+        r = g.qmp.cmd_raw("pvrecover-notify", device="nvme0", notice="prepare-reset")
+        pvr.check("error" in r and "planned resets" in r["error"]["desc"],
+                  "prepare-reset without the feature: %r" % r)
+
         seq = g.notify("nvme0", "error-detected", fatal=True, reset=True)
         # The monitor answers while the notices are outstanding.
         q = g.qmp.cmd("query-pvrecover")

@@ -17,7 +17,10 @@
 /* Provisional: unassigned in the virtio specification's device ID table. */
 #define VIRTIO_ID_PVRECOVER		63
 
-/* Protocol version carried in the config space. */
+/*
+ * The config space's version field.  It stays 1: the protocol grows by
+ * feature bits only, and a driver never refuses a device for its version.
+ */
 #define VIRTIO_PVRECOVER_VERSION	1
 
 /* Virtqueue indexes. */
@@ -28,20 +31,26 @@
 /* Feature bits (in addition to VIRTIO_F_VERSION_1, which is required). */
 /* The device may send VIRTIO_PVRECOVER_N_PREPARE_RESET. */
 #define VIRTIO_PVRECOVER_F_PLANNED_RESET	0
+/* The config space's quiesce_timeout_ms is valid. */
+#define VIRTIO_PVRECOVER_F_QUIESCE_TIMEOUT	1
 
 /**
  * struct virtio_pvrecover_config - device configuration space
- * @version: protocol version the device speaks, VIRTIO_PVRECOVER_VERSION.
+ * @version: VIRTIO_PVRECOVER_VERSION, always.
  * @ack_timeout_ms: how long the device keeps a notice outstanding before it
  *	counts the guest as silent; informative for the driver.
  * @max_deadline_ms: upper bound of any deadline_ms the device announces.
- * @reserved: zero.
+ * @quiesce_timeout_ms: with VIRTIO_PVRECOVER_F_QUIESCE_TIMEOUT: the device
+ *	queues the second half (RESET_DONE, STATE_LOST or PERM_FAILURE) of an
+ *	ERROR_DETECTED or PREPARE_RESET, if it sends one, within this many
+ *	milliseconds of queueing the first; a driver that has waited longer
+ *	resumes the function on its own.  Zero without the feature.
  */
 struct virtio_pvrecover_config {
 	__le32 version;
 	__le32 ack_timeout_ms;
 	__le32 max_deadline_ms;
-	__le32 reserved;
+	__le32 quiesce_timeout_ms;
 };
 
 /* Longest bridge chain from a root bus to a device that can be named. */
@@ -90,12 +99,13 @@ enum virtio_pvrecover_notice_type {
 /**
  * struct virtio_pvrecover_notice - host to guest, one per notice buffer
  * @seq: sequence number; the device increments it for every notice it
- *	sends, wrapping at 2^32.  Echoed in the acknowledgment.
+ *	queues, wrapping at 2^32.  Echoed in the acknowledgment.
  * @type: an enum virtio_pvrecover_notice_type value.
  * @flags: VIRTIO_PVRECOVER_NF_* bits; unknown bits must be zero.
  * @addr: the PCI function the notice is about.
  * @deadline_ms: PREPARE_RESET only: the host resets the device at the
- *	latest this many milliseconds after sending; zero otherwise.
+ *	latest this many milliseconds after queueing the notice; zero
+ *	otherwise.
  * @reserved: zero.
  */
 struct virtio_pvrecover_notice {
