@@ -3,8 +3,8 @@
  * pvr_badguest: a hostile guest driver for the pvrecover device, for tests
  * only.  It binds to the recovery device in place of pvrecover.ko and
  * writes acknowledgments a host must never trust: wrong sizes, values out
- * of range, answers to notices never sent, answers that do not echo the
- * notice they name, and a flood.  The host must count them and carry on.
+ * of range, answers to notices never sent (seq 0 among them), answers that
+ * do not echo the notice they name, and a flood.  The host must count them and carry on.
  *
  * Every notice it receives is answered with the wrong type, so that a
  * real notice stays outstanding and times out on the host.
@@ -159,7 +159,13 @@ static void bad_script(struct work_struct *work)
 	memcpy(longer, &a, sizeof(a));
 	posted += !bad_post(bd, longer, sizeof(longer), false);
 
-	/* Well-formed answers to notices never sent. */
+	/*
+	 * Well-formed answers to notices never sent: seq 0, which no notice
+	 * carries, then the flood.
+	 */
+	bad_ack(&a, 0, VIRTIO_PVRECOVER_S_RECOVERED,
+		VIRTIO_PVRECOVER_M_RESET_HOOKS);
+	posted += !bad_post(bd, &a, sizeof(a), false);
 	for (i = 0; i < flood; i++) {
 		bad_ack(&a, 0x80000000 + i, VIRTIO_PVRECOVER_S_RECOVERED,
 			VIRTIO_PVRECOVER_M_RESET_HOOKS);
