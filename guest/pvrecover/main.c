@@ -448,7 +448,8 @@ static int pvr_probe(struct virtio_device *vdev)
 				quiesce_timeout_ms, &pv->quiesce_timeout_ms);
 		/* Out of range (spec 5.1): the driver's own bound instead. */
 		if (pv->quiesce_timeout_ms < PVR_QUIESCE_TIMEOUT_MIN_MS ||
-		    pv->quiesce_timeout_ms > PVR_QUIESCE_TIMEOUT_MAX_MS) {
+		    pv->quiesce_timeout_ms > PVR_QUIESCE_TIMEOUT_MAX_MS ||
+		    pv->quiesce_timeout_ms <= pv->max_deadline_ms) {
 			dev_notice(&vdev->dev,
 				   "pvrecover: quiesce timeout %u ms out of range, using %u\n",
 				   pv->quiesce_timeout_ms,

@@ -90,7 +90,7 @@ struct pvr_dev;
  * @expire: fires when the function has been QUIESCED for the quiesce
  *	timeout; sets @expire_due and kicks @work.
  * @lock: protects @queue, @head, @count, @scheduled, @want_snapshot,
- *	@expire_due, @expire_off, @removed and @gone.
+ *	@expire_due, @expire_off, @first_taken, @removed and @gone.
  * @queue: ring of notices not yet processed.
  * @head: index of the oldest entry of @queue.
  * @count: number of entries in @queue.
@@ -105,9 +105,12 @@ struct pvr_dev;
  * @gone: the function is off the bus (BUS_NOTIFY_REMOVED_DEVICE): the
  *	context is freed once @work is idle.
  * @state: recovery state; only touched by @work.
- * @first: the last ERROR_DETECTED or PREPARE_RESET taken while the function
- *	is QUIESCED: its start is when the quiesce timeout began; only
- *	touched by @work.
+ * @first: the last ERROR_DETECTED or PREPARE_RESET handled that left the
+ *	function QUIESCED (named in the log when the quiesce times out);
+ *	only touched by @work.
+ * @first_taken: when the last ERROR_DETECTED or PREPARE_RESET about the
+ *	function was taken, queued or answered BUSY: the quiesce timeout
+ *	counts from it.
  * @method: method used at quiesce; only touched by @work.
  * @planned: the quiesce was for a planned reset; only touched by @work.
  * @released: the driver was released at quiesce; only touched by @work.
@@ -146,6 +149,7 @@ struct pvr_ctx {
 	bool gone;
 	enum pvr_state state;
 	struct pvr_queued first;
+	ktime_t first_taken;
 	u16 method;
 	bool planned;
 	bool released;

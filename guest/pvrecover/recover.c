@@ -99,19 +99,25 @@ static void pvr_uevent(struct pci_dev *pdev, enum pvr_uevent which)
 
 /*
  * Whether @bus is the root bus @root_bus of the firmware's segment group
- * @seg (spec 7.1).  Linux numbers the domain of a host bridge that ACPI
- * describes by its _SEG; one that ACPI does not describe (Intel VMD,
- * Hyper-V's virtual PCI) gets a number of Linux's own, which names nothing
- * the host knows.  Without ACPI there are no segment groups to go by and
- * the domain number is taken as it is.
+ * @seg (spec 7.1).  Linux numbers the domain of a host bridge the firmware
+ * describes by its segment group (ACPI's _SEG), and such a bridge is
+ * scanned by the architecture (no parent device) or described by ACPI or
+ * the device tree.  A host bridge that a driver makes for a device of its
+ * own (Intel VMD, Hyper-V's virtual PCI) has a domain number of Linux's
+ * choosing, which names nothing the host knows.
  */
 static bool pvr_is_root(struct pci_bus *bus, u16 seg, u8 root_bus)
 {
+	struct pci_host_bridge *bridge;
+	struct device *parent;
+
 	if (!pci_is_root_bus(bus) || pci_domain_nr(bus) != seg ||
 	    bus->number != root_bus)
 		return false;
-	return acpi_disabled ||
-	       has_acpi_companion(&pci_find_host_bridge(bus)->dev);
+	bridge = pci_find_host_bridge(bus);
+	parent = bridge->dev.parent;
+	return has_acpi_companion(&bridge->dev) || !parent ||
+	       has_acpi_companion(parent) || dev_of_node(parent);
 }
 
 /*
@@ -768,18 +774,35 @@ static void pvr_resume(struct pvr_ctx *ctx)
 static void pvr_expire(struct pvr_ctx *ctx)
 {
 	u32 timeout = ctx->pv->quiesce_timeout_ms;
+	ktime_t taken;
 	s64 waited;
 
 	if (ctx->state != PVR_STATE_QUIESCED)
 		return;
-	waited = ktime_ms_delta(ktime_get(), ctx->first.start);
+	spin_lock(&ctx->lock);
+	taken = ctx->first_taken;
+	spin_unlock(&ctx->lock);
+	waited = ktime_ms_delta(ktime_get(), taken);
 	if (waited < timeout) {
-		/* Early: a timer of an earlier quiesce, or jiffies rounding. */
+		/*
+		 * Early: a timer of an earlier quiesce, a first half answered
+		 * BUSY since, or jiffies rounding.
+		 */
 		pvr_expire_arm(ctx, timeout - waited);
 		return;
 	}
-	if (pvr_disconnected(ctx))
-		return;	/* its removal follows */
+	if (pvr_disconnected(ctx)) {
+		/*
+		 * The PCI core gave the function up (a failed recovery of its
+		 * own, or a surprise removal): no callback into it, but no
+		 * holds on it either.
+		 */
+		pvr_log(ctx->pdev, &ctx->first,
+			"disconnected: no longer quiesced");
+		ctx->state = PVR_STATE_IDLE;
+		pvr_left_quiesced(ctx);
+		return;
+	}
 
 	pvr_count(ctx->pv, PVR_CNT_QUIESCE_EXPIRED);
 	pvr_log(ctx->pdev, &ctx->first,
@@ -992,6 +1015,10 @@ static u16 pvr_ctx_queue(struct pvr_ctx *ctx, const struct pvr_queued *q)
 	u16 status = 0;
 
 	spin_lock(&ctx->lock);
+	/* The quiesce timeout counts from it, answered BUSY or not. */
+	if (q->n.type == VIRTIO_PVRECOVER_N_ERROR_DETECTED ||
+	    q->n.type == VIRTIO_PVRECOVER_N_PREPARE_RESET)
+		ctx->first_taken = q->start;
 	if (ctx->removed) {
 		status = VIRTIO_PVRECOVER_S_UNKNOWN_DEVICE;
 	} else if (ctx->count < PVR_CTX_QUEUE_LEN) {
@@ -1262,6 +1289,7 @@ void pvr_recover_exit(struct pvr_dev *pv)
 	 */
 	list_for_each_entry(ctx, &pv->ctxs, node) {
 		if (ctx->state != PVR_STATE_QUIESCED || ctx->removed ||
+		    !device_is_registered(&ctx->pdev->dev) ||
 		    pvr_disconnected(ctx))
 			continue;
 		pvr_log(ctx->pdev, &ctx->first, "driver removed while quiesced");
