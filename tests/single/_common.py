@@ -45,6 +45,12 @@ def nvme_guest(name, extra=(), recovery=None, nvme_props="", **guest_args):
     return g, img
 
 
+def devfn(bdf):
+    """A path entry (spec 7.1) from a guest BDF: '0000:00:03.0' -> 0x18."""
+    dev, fn = bdf.split(":")[2].split(".")
+    return int(dev, 16) << 3 | int(fn)
+
+
 def write_pattern(g, dev, offset_kb=0, kb=PATTERN_KB):
     """Write random data to a block device, bypassing the page cache;
     return its md5."""

@@ -11,18 +11,12 @@ any function; open item 3 is about VFs beyond it.)"""
 import re
 
 import pvr
-from _common import nvme_guest
+from _common import devfn, nvme_guest
 
 NAME = "single/ari-functions"
 VFS = 9
 ERROR_DETECTED = 1
 RAW = 0x60000000    # seqs of hand-made notices, far from QEMU's own
-
-
-def devfn(bdf):
-    """'0000:00:03.0' -> 0x18."""
-    dev, fn = bdf.split(":")[2].split(".")
-    return int(dev, 16) << 3 | int(fn)
 
 
 def run():

@@ -9,18 +9,12 @@ driver UNSUPPORTED, and the driver is not touched."""
 import re
 
 import pvr
-from _common import nvme_guest
+from _common import devfn, nvme_guest
 
 NAME = "single/check-order"
 PREPARE_RESET, STATE_LOST = 5, 3
 RAW = 0x50000000    # seqs of hand-made notices, far from QEMU's own
 BURST = 40
-
-
-def devfn(bdf):
-    """'0000:00:03.0' -> 0x18."""
-    dev, fn = bdf.split(":")[2].split(".")
-    return int(dev, 16) << 3 | int(fn)
 
 
 def run():
