@@ -36,6 +36,11 @@ module_param(recovery_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(recovery_timeout_ms,
 		 "how long the host's recovery of a function may take before the guest is told it failed; a later end still revives it (default 30000)");
 
+static unsigned int test_watch_delay_ms;
+module_param(test_watch_delay_ms, uint, 0644);
+MODULE_PARM_DESC(test_watch_delay_ms,
+		 "tests only: first look at the next host recovery this many ms after its error, not 10; then back to 0 (default 0)");
+
 static unsigned int test_watch_hold_ms;
 module_param(test_watch_hold_ms, uint, 0644);
 MODULE_PARM_DESC(test_watch_hold_ms,
@@ -89,6 +94,19 @@ static void vrec_error_ptable(struct file *file, wait_queue_head_t *wqh,
 	add_wait_queue(wqh, &fn->wait);
 }
 
+/*
+ * When the watch first looks at a host recovery.  Tests only
+ * (test_watch_delay_ms): later, once, so that something the test does
+ * right after the error (kill the owner) lands while the module is still
+ * watching, however slow the kernel is to let the test act.
+ */
+static unsigned long vrec_first_watch(void)
+{
+	unsigned int ms = xchg(&test_watch_delay_ms, 0);
+
+	return msecs_to_jiffies(ms ?: VREC_WATCH_MS);
+}
+
 static void vrec_error_work(struct work_struct *work)
 {
 	struct vrec_fn *fn = container_of(work, struct vrec_fn, error_work);
@@ -126,8 +144,7 @@ static void vrec_error_work(struct work_struct *work)
 	if (fatal) {
 		vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_ERROR_DETECTED,
 				  VIRTIO_PVRECOVER_NF_FATAL, NULL, NULL);
-		queue_delayed_work(system_wq, &fn->watch,
-				   msecs_to_jiffies(VREC_WATCH_MS));
+		queue_delayed_work(system_wq, &fn->watch, vrec_first_watch());
 	}
 	if (failed)
 		vrec_queue_notice(fn, VIRTIO_PVRECOVER_N_PERM_FAILURE, 0,

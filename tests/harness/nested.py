@@ -193,6 +193,8 @@ class Nested:
         self.l1 = pvr.SocketConsole(self.l0.serial_paths[0], self.log, "l1")
         self.l2 = pvr.SocketConsole(self.l0.serial_paths[1], self.log, "l2")
         self.qmp2 = None
+        # The test killed L2's QEMU (wait_l2_qemu_gone): nothing to ask L2.
+        self.l2_gone = False
         self.backend = None
 
     def boot_l1(self, need_modules=(), function_reset=True):
@@ -392,6 +394,7 @@ class Nested:
     def wait_l2_qemu_gone(self, pid, timeout=60):
         self.l1.wait_guest("{ [ ! -e /proc/%d ] || grep -q '^State:.*Z' /proc/%d/status; }"
                            % (pid, pid), timeout)
+        self.l2_gone = True
 
     def l2_qemu_trace(self, event):
         """(time, text) of every line of trace `event` that L2's QEMU
@@ -478,7 +481,8 @@ class Nested:
         """make check-debug: L2's leaks, then L2's QEMU stopped (it holds
         vhost-recover.ko) and L1's leaks, each after our modules are
         unloaded."""
-        if self.qmp2 and not self.qmp2.closed and "PVR-READY" in self.l2.console:
+        if (self.qmp2 and not self.qmp2.closed and not self.l2_gone
+                and "PVR-READY" in self.l2.console):
             self.l2.kmemleak()
         if self.l0.proc.poll() is None and "PVR-READY" in self.l1.console:
             try:
@@ -498,7 +502,7 @@ class Nested:
                 # The test is failing: was it a timer interrupt TCG lost?
                 # L2's timers are hrtimers of L1's KVM, so a CPU of L1
                 # that lost its own stalls L2 as well; look there first.
-                if not self.l1.probe_lost_timer():
+                if not self.l1.probe_lost_timer() and not self.l2_gone:
                     self.l2.probe_lost_timer()
             if pvr.DEBUG:
                 self.debug_teardown()

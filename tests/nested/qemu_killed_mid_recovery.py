@@ -5,14 +5,19 @@ succeeds, the module lets go of the function without a trace on the
 console, it can be unloaded, and L1's shell stays responsive.
 
 The kill is made deterministic by a watcher in L1 blocked on /dev/kmsg: it
-kills QEMU the moment the module logs "error-detected queued", while L1's
-link reset (about 160 ms under TCG) is still going on."""
+kills QEMU the moment the module logs "error-detected queued".  L1's link
+reset takes about 160 ms under TCG, less than the watcher takes to act on
+the debug kernel (about 250 ms), so the module is told to look at L1's
+recovery only WATCH_DELAY_MS after the error (test_watch_delay_ms): at the
+kill it is still watching, whatever the kernel's speed."""
 
 import nested
 import pvr
 
 NAME = "nested/qemu-killed-mid-recovery"
 KILLED = r"pvr-test: killed L2's QEMU"
+WATCH_DELAY_MS = 5000
+PARAM = "/sys/module/vhost_recover/parameters/test_watch_delay_ms"
 
 
 def run():
@@ -24,6 +29,7 @@ def run():
                                   r"bdf=%s seq=* type=error-detected flags=fatal *"
                                   % nested.NVME_BDF)
 
+        n.l1.run("echo %d > %s" % (WATCH_DELAY_MS, PARAM))
         l1_mark = n.l0.mark()
         n.inject_fatal()
         ed = n.wait_trace("notice_queued", 30, l1_mark, type="error-detected",
