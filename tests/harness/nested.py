@@ -477,12 +477,21 @@ class Nested:
                     return float(t)
         raise pvr.TestFailure("line %r of %s not logged" % (text, tag))
 
+    def l2_answers(self):
+        """Whether L2 can answer its shell: its QEMU runs, and the VM is not
+        paused (tests in which QEMU pauses it on purpose, or kills it)."""
+        if not self.qmp2 or self.qmp2.closed or self.l2_gone:
+            return False
+        try:
+            return self.qmp2.cmd("query-status", timeout=10)["status"] == "running"
+        except (pvr.TestFailure, OSError):
+            return False
+
     def debug_teardown(self):
         """make check-debug: L2's leaks, then L2's QEMU stopped (it holds
         vhost-recover.ko) and L1's leaks, each after our modules are
         unloaded."""
-        if (self.qmp2 and not self.qmp2.closed and not self.l2_gone
-                and "PVR-READY" in self.l2.console):
+        if "PVR-READY" in self.l2.console and self.l2_answers():
             self.l2.kmemleak()
         if self.l0.proc.poll() is None and "PVR-READY" in self.l1.console:
             try:
@@ -502,7 +511,7 @@ class Nested:
                 # The test is failing: was it a timer interrupt TCG lost?
                 # L2's timers are hrtimers of L1's KVM, so a CPU of L1
                 # that lost its own stalls L2 as well; look there first.
-                if not self.l1.probe_lost_timer() and not self.l2_gone:
+                if not self.l1.probe_lost_timer() and self.l2_answers():
                     self.l2.probe_lost_timer()
             if pvr.DEBUG:
                 self.debug_teardown()
