@@ -11,7 +11,7 @@ any function; open item 3 is about VFs beyond it.)"""
 import re
 
 import pvr
-from _common import devfn, nvme_guest
+from _common import devfn, recovery_device
 
 NAME = "single/ari-functions"
 VFS = 9
@@ -20,13 +20,15 @@ RAW = 0x60000000    # seqs of hand-made notices, far from QEMU's own
 
 
 def run():
-    g, _ = nvme_guest(NAME, extra=[
+    # The SR-IOV nvme alone: it has no namespace, so no disk to wait for.
+    g = pvr.Guest(NAME, recovery_device() + [
         "-device", "pcie-root-port,id=rp2,chassis=2,slot=2",
         "-device", "nvme-subsys,id=subsys0",
         "-device", "nvme,serial=pvr-sriov,id=sriov0,bus=rp2,subsys=subsys0,"
                    "sriov_max_vfs=%d,sriov_vq_flexible=%d,sriov_vi_flexible=%d"
-                   % (VFS, 2 * VFS, VFS)])
+                   % (VFS, 2 * VFS, VFS)], modules=("virtio_pci", "nvme"))
     try:
+        g.boot()
         pf = g.value("for d in /sys/bus/pci/devices/*; do "
                      "[ -e $d/sriov_totalvfs ] && echo PF=${d##*/}; done; true",
                      r"PF=(\S+)")
