@@ -392,8 +392,13 @@ class Nested:
         return pid
 
     def wait_l2_qemu_gone(self, pid, timeout=60):
-        self.l1.wait_guest("{ [ ! -e /proc/%d ] || grep -q '^State:.*Z' /proc/%d/status; }"
-                           % (pid, pid), timeout)
+        """L2's QEMU has exited: gone, or a zombie with no thread left but
+        its leader.  A leader turns zombie while its other threads (vCPUs,
+        6.12's vhost workers) are still exiting and holding its files; the
+        last of them releases /dev/vhost-recover."""
+        self.l1.wait_guest("{ [ ! -e /proc/%d ] || { grep -q '^State:.*Z' /proc/%d/status "
+                           "&& [ \"$(ls /proc/%d/task 2>/dev/null | wc -l)\" -le 1 ]; }; }"
+                           % (pid, pid, pid), timeout)
         self.l2_gone = True
 
     def l2_qemu_trace(self, event):

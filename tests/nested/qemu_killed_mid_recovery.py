@@ -58,6 +58,7 @@ def run():
         # Nothing holds the module: it unloads.
         took = nested.l1_answers(n, within=15)
         n.log("L1's shell answered in %.3f s" % took)
+        n.l1.wait_guest('[ "$(cat /sys/module/vhost_recover/refcnt)" = 0 ]', 30)
         rc, out = n.l1_rmmod("vhost_recover")
         pvr.check(rc == 0, "rmmod vhost_recover failed (%d): %s" % (rc, out))
         pvr.check(not n.l1_module_loaded("vhost_recover"), "vhost_recover still loaded")
