@@ -678,6 +678,13 @@ static void pvr_log_final(struct pci_dev *pdev, const struct pvr_queued *q,
 	}
 }
 
+/* The first half of a notice pair: what quiesces, and starts the timeout. */
+static bool pvr_first_half(u16 type)
+{
+	return type == VIRTIO_PVRECOVER_N_ERROR_DETECTED ||
+	       type == VIRTIO_PVRECOVER_N_PREPARE_RESET;
+}
+
 /* Queue ctx->work unless it is already.  Called with ctx->lock held. */
 static void pvr_ctx_kick(struct pvr_ctx *ctx)
 {
@@ -895,9 +902,7 @@ static void pvr_handle(struct pvr_ctx *ctx, const struct pvr_queued *q)
 	if (step.action == PVR_ACT_FULL || step.action == PVR_ACT_REINIT ||
 	    step.action == PVR_ACT_REPROBE)
 		pvr_reinit_done(ctx, out);
-	if (ctx->state == PVR_STATE_QUIESCED &&
-	    (q->n.type == VIRTIO_PVRECOVER_N_ERROR_DETECTED ||
-	     q->n.type == VIRTIO_PVRECOVER_N_PREPARE_RESET)) {
+	if (ctx->state == PVR_STATE_QUIESCED && pvr_first_half(q->n.type)) {
 		/* A first half (again): the quiesce timeout starts over. */
 		ctx->first = *q;
 		pvr_expire_arm(ctx, ctx->pv->quiesce_timeout_ms);
@@ -1016,8 +1021,7 @@ static u16 pvr_ctx_queue(struct pvr_ctx *ctx, const struct pvr_queued *q)
 
 	spin_lock(&ctx->lock);
 	/* The quiesce timeout counts from it, answered BUSY or not. */
-	if (q->n.type == VIRTIO_PVRECOVER_N_ERROR_DETECTED ||
-	    q->n.type == VIRTIO_PVRECOVER_N_PREPARE_RESET)
+	if (pvr_first_half(q->n.type))
 		ctx->first_taken = q->start;
 	if (ctx->removed) {
 		status = VIRTIO_PVRECOVER_S_UNKNOWN_DEVICE;
