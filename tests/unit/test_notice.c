@@ -374,6 +374,43 @@ static void test_state_machine(void)
 	}
 }
 
+/*
+ * Spec 7.2.2: NF_FATAL outside ERROR_DETECTED is ignored: the notice is
+ * well-formed and every state and input gives the step it gives without
+ * the flag.
+ */
+static void test_fatal_ignored(void)
+{
+	static const u16 types[] = {
+		VIRTIO_PVRECOVER_N_RESET_DONE, VIRTIO_PVRECOVER_N_STATE_LOST,
+		VIRTIO_PVRECOVER_N_PERM_FAILURE, VIRTIO_PVRECOVER_N_PREPARE_RESET,
+	};
+	struct virtio_pvrecover_notice raw;
+	struct pvr_step with, without;
+	unsigned int i, st, in;
+	struct pvr_notice n;
+
+	begin();
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		raw = good(types[i], VIRTIO_PVRECOVER_NF_FATAL);
+		CHECK(pvr_parse_notice(&raw, sizeof(raw), &n) == PVR_PARSE_OK);
+		CHECK(n.flags == VIRTIO_PVRECOVER_NF_FATAL);
+		for (st = 0; st < PVR_STATE_NR; st++) {
+			for (in = 0; in < 4; in++) {
+				CHECK(pvr_transition(st, types[i],
+						     VIRTIO_PVRECOVER_NF_FATAL,
+						     in, &with) == 0);
+				CHECK(pvr_transition(st, types[i], 0, in,
+						     &without) == 0);
+				CHECK(with.action == without.action &&
+				      with.next == without.next &&
+				      with.status == without.status);
+			}
+		}
+	}
+	end("fatal-flag-ignored");
+}
+
 static void test_bad_state(void)
 {
 	struct pvr_step step = { PVR_ACT_NONE, PVR_STATE_IDLE, 42 };
@@ -593,6 +630,7 @@ int main(void)
 	test_parse_type();
 	test_parse_order();
 	test_state_machine();
+	test_fatal_ignored();
 	test_bad_state();
 	test_step_status();
 	test_step_next();
