@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/build_bug.h>
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -19,6 +20,16 @@
 
 #include "compat.h"
 #include "pvrecover.h"
+
+/*
+ * For tests only: leave notices in the used ring until this is cleared,
+ * as a guest slow to take them would (a notice the device wrote before an
+ * unplug, taken after a replug at the same slot: spec 7.8).
+ */
+static bool test_hold_notices;
+module_param(test_hold_notices, bool, 0644);
+MODULE_PARM_DESC(test_hold_notices,
+		 "for tests only: take no notice off the queue while set (default 0)");
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
@@ -215,24 +226,24 @@ static int pvr_post_notice(struct pvr_dev *pv,
 	return virtqueue_add_inbuf(pv->notice_vq, &sg, 1, buf, GFP_KERNEL);
 }
 
-/* Handle one used notice buffer and post it again. */
+/*
+ * Handle one notice the device wrote (@raw, a copy of the buffer, whose
+ * first @len bytes the device wrote), the @idx-th buffer taken.
+ */
 static void pvr_rx_one(struct pvr_dev *pv,
-		       struct virtio_pvrecover_notice *buf, unsigned int len)
+		       const struct virtio_pvrecover_notice *raw,
+		       unsigned int len, u64 idx)
 {
-	struct virtio_pvrecover_notice raw = *buf;
 	ktime_t start = ktime_get();
 	enum pvr_parse_result res;
 	struct pvr_notice n;
 	u16 status;
 
-	if (pvr_post_notice(pv, buf))
-		dev_warn_ratelimited(&pv->vdev->dev,
-				     "pvrecover: cannot repost a notice buffer\n");
 	pvr_count(pv, PVR_CNT_NOTICES);
 
-	res = pvr_parse_notice(&raw, len, &n);
+	res = pvr_parse_notice(raw, len, &n);
 	if (res == PVR_PARSE_OK) {
-		pvr_dispatch(pv, &n, start);
+		pvr_dispatch(pv, &n, start, idx);
 		return;
 	}
 
@@ -264,35 +275,120 @@ static bool pvr_is_ready(struct pvr_dev *pv)
 }
 
 /*
- * Drain the notice virtqueue.  The only user of it once the device is live.
- * At most PVR_RX_BUDGET notices per run: a device that keeps the queue
- * full gets the rest handled by a fresh run, queued behind other work.
+ * Take the next notice, those pvr_notices_mark() set aside first, and post
+ * its buffer again.  Called with pv->rx_lock held.  Returns false if there
+ * is none.
+ */
+static bool pvr_take(struct pvr_dev *pv, struct virtio_pvrecover_notice *raw,
+		     unsigned int *len, u64 *idx)
+{
+	struct pvr_taken t;
+
+	if (pv->early_count) {
+		t = pv->early[pv->early_head];
+		pv->early_head = (pv->early_head + 1) % ARRAY_SIZE(pv->early);
+		pv->early_count--;
+	} else {
+		t.buf = virtqueue_get_buf(pv->notice_vq, &t.len);
+		if (!t.buf)
+			return false;
+		t.idx = pv->taken++;
+	}
+	*raw = *t.buf;
+	*len = t.len;
+	*idx = t.idx;
+	if (pvr_post_notice(pv, t.buf))
+		dev_warn_ratelimited(&pv->vdev->dev,
+				     "pvrecover: cannot repost a notice buffer\n");
+	return true;
+}
+
+/**
+ * pvr_notices_mark() - the index of the next notice the device writes
+ * @pv: the pvrecover device.
+ *
+ * Takes every buffer the device has used so far off the notice queue (they
+ * are handled by the rx work, in order, before any other), so that each
+ * notice written before this call has a lower index than any written
+ * after it.  Called when the guest adds a PCI function: a notice with a
+ * lower index was written before the function existed in the guest
+ * (spec 7.8).
+ *
+ * Return: the index the next buffer taken will have.
+ */
+u64 pvr_notices_mark(struct pvr_dev *pv)
+{
+	struct pvr_taken *t;
+	bool more = false;
+	u64 mark;
+
+	mutex_lock(&pv->rx_lock);
+	while (pvr_is_ready(pv) && pv->early_count < ARRAY_SIZE(pv->early)) {
+		t = &pv->early[(pv->early_head + pv->early_count) %
+			       ARRAY_SIZE(pv->early)];
+		t->buf = virtqueue_get_buf(pv->notice_vq, &t->len);
+		if (!t->buf)
+			break;
+		t->idx = pv->taken++;
+		pv->early_count++;
+		more = true;
+	}
+	mark = pv->taken;
+	mutex_unlock(&pv->rx_lock);
+	if (more)
+		pvr_notice_done(pv->notice_vq);
+	return mark;
+}
+
+/*
+ * Drain the notice virtqueue.  The only user of it once the device is live,
+ * with pvr_notices_mark().  At most PVR_RX_BUDGET notices per run: a
+ * device that keeps the queue full gets the rest handled by a fresh run,
+ * queued behind other work.
  */
 static void pvr_rx_work(struct work_struct *work)
 {
 	struct pvr_dev *pv = container_of(work, struct pvr_dev, rx_work);
 	struct virtqueue *vq = pv->notice_vq;
-	struct virtio_pvrecover_notice *buf;
+	struct virtio_pvrecover_notice raw;
 	unsigned int budget = PVR_RX_BUDGET;
 	unsigned int len;
+	bool got, more;
+	u64 idx;
 
+	if (READ_ONCE(test_hold_notices)) {
+		dev_info(&pv->vdev->dev, "pvrecover: holding notices (test)\n");
+		while (READ_ONCE(test_hold_notices) && pvr_is_ready(pv))
+			msleep(20);
+	}
 	do {
 		if (!pvr_is_ready(pv))
 			return;
+		mutex_lock(&pv->rx_lock);
 		virtqueue_disable_cb(vq);
-		while ((buf = virtqueue_get_buf(vq, &len))) {
-			pvr_rx_one(pv, buf, len);
+		mutex_unlock(&pv->rx_lock);
+		for (;;) {
+			mutex_lock(&pv->rx_lock);
+			got = pvr_take(pv, &raw, &len, &idx);
+			if (got && !--budget)
+				virtqueue_kick(vq);
+			mutex_unlock(&pv->rx_lock);
+			if (!got)
+				break;
+			pvr_rx_one(pv, &raw, len, idx);
 			if (!pvr_is_ready(pv))
 				return;
-			if (!--budget) {
-				virtqueue_kick(vq);
+			if (!budget) {
 				queue_work(pv->wq, &pv->rx_work);
 				return;
 			}
 			cond_resched();
 		}
+		mutex_lock(&pv->rx_lock);
 		virtqueue_kick(vq);
-	} while (!virtqueue_enable_cb(vq));
+		more = !virtqueue_enable_cb(vq);
+		mutex_unlock(&pv->rx_lock);
+	} while (more);
 }
 
 static int pvr_init_vqs(struct pvr_dev *pv)
@@ -374,9 +470,16 @@ static void pvr_stop(struct pvr_dev *pv)
 	spin_lock_irq(&pv->lock);
 	pv->ready = false;
 	spin_unlock_irq(&pv->lock);
+	/* A pvr_notices_mark() that saw the device live is done with it. */
+	mutex_lock(&pv->rx_lock);
+	mutex_unlock(&pv->rx_lock);
 
 	virtio_reset_device(pv->vdev);
 	cancel_work_sync(&pv->rx_work);
+	/* Notices set aside are lost with the device's state (spec 7.9). */
+	mutex_lock(&pv->rx_lock);
+	pv->early_count = 0;
+	mutex_unlock(&pv->rx_lock);
 	pvr_recover_stop(pv);
 }
 
@@ -458,6 +561,7 @@ static int pvr_probe(struct virtio_device *vdev)
 		}
 	}
 	spin_lock_init(&pv->lock);
+	mutex_init(&pv->rx_lock);
 	INIT_LIST_HEAD(&pv->ack_pending);
 	mutex_init(&pv->ctx_lock);
 	INIT_LIST_HEAD(&pv->ctxs);

@@ -51,6 +51,8 @@
  *	and pending list full, or the device going away).
  * @PVR_CNT_QUIESCE_EXPIRED: functions resumed because no second half came
  *	within the quiesce timeout.
+ * @PVR_CNT_STALE: notices answered UNKNOWN_DEVICE because the device wrote
+ *	them before the guest added the function their address names now.
  * @PVR_CNT_NR: number of counters.
  */
 enum pvr_counter {
@@ -66,6 +68,7 @@ enum pvr_counter {
 	PVR_CNT_BUSY,
 	PVR_CNT_ACKS_DROPPED,
 	PVR_CNT_QUIESCE_EXPIRED,
+	PVR_CNT_STALE,
 	PVR_CNT_NR,
 };
 
@@ -77,6 +80,18 @@ enum pvr_counter {
 struct pvr_queued {
 	struct pvr_notice n;
 	ktime_t start;
+};
+
+/**
+ * struct pvr_taken - a noticeq buffer taken off the used ring
+ * @buf: the buffer, not yet posted again.
+ * @len: the used length the device wrote.
+ * @idx: its place in the order buffers were taken (pvr_dev.taken).
+ */
+struct pvr_taken {
+	struct virtio_pvrecover_notice *buf;
+	unsigned int len;
+	u64 idx;
 };
 
 struct pvr_dev;
@@ -130,6 +145,12 @@ struct pvr_dev;
  *	action until the device is back to IDLE or OFFLINE, as the AER core
  *	does for the length of a recovery; only touched by @work.
  * @snap: config space snapshot, under device_lock(&@pdev->dev).
+ * @born: for a function the guest added while pvrecover ran, the index
+ *	(pvr_dev.taken) of the first noticeq buffer the device used after
+ *	that: a notice in an earlier one was written before the function
+ *	existed in the guest, so it is about whatever was at its address
+ *	then (spec 7.8).  Zero for the functions found at probe.  Under
+ *	pvr_dev.ctx_lock.
  */
 struct pvr_ctx {
 	struct list_head node;
@@ -160,6 +181,7 @@ struct pvr_ctx {
 	u8 reset_methods[PCI_NUM_RESET_METHODS];
 	bool pm_held;
 	struct pci_saved_state *snap;
+	u64 born;
 };
 
 /**
@@ -182,7 +204,15 @@ struct pvr_ack_buf {
  * @ack_vq: driver-to-device acks, under @lock.
  * @nbufs: notice buffers.
  * @nr_nbufs: number of @nbufs allocated.
- * @rx_work: drains @notice_vq.
+ * @rx_lock: serialises the uses of @notice_vq once it is live (@rx_work
+ *	and pvr_notices_mark()), and protects @early and @taken.
+ * @early: buffers pvr_notices_mark() took off @notice_vq, oldest first,
+ *	for @rx_work to handle before any other; a ring.  Never longer than
+ *	the number of buffers, which are posted again only once handled.
+ * @early_head: index of the oldest entry of @early.
+ * @early_count: entries in @early.
+ * @taken: buffers taken off @notice_vq so far.
+ * @rx_work: drains @early and @notice_vq.
  * @wq: unbound workqueue for @rx_work and the contexts' work.
  * @lock: protects @ack_vq, @ack_pending, @nr_ack_pending and @ready.
  * @ack_pending: acks waiting for room in @ack_vq.
@@ -212,6 +242,11 @@ struct pvr_dev {
 	struct virtqueue *ack_vq;
 	struct virtio_pvrecover_notice *nbufs[PVR_NOTICE_BUFS_MAX];
 	unsigned int nr_nbufs;
+	struct mutex rx_lock; /* see above */
+	struct pvr_taken early[PVR_NOTICE_BUFS_MAX];
+	unsigned int early_head;
+	unsigned int early_count;
+	u64 taken;
 	struct work_struct rx_work;
 	struct workqueue_struct *wq;
 	spinlock_t lock; /* see above */
@@ -243,6 +278,7 @@ int pvr_recover_init(struct pvr_dev *pv);
 void pvr_recover_stop(struct pvr_dev *pv);
 void pvr_recover_exit(struct pvr_dev *pv);
 void pvr_dispatch(struct pvr_dev *pv, const struct pvr_notice *n,
-		  ktime_t start);
+		  ktime_t start, u64 idx);
+u64 pvr_notices_mark(struct pvr_dev *pv);
 
 #endif /* _PVRECOVER_H */

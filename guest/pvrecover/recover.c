@@ -24,6 +24,16 @@
  * finds has not passed the second, so either its context is already
  * marked removed or the first has not run yet and will mark it.  No
  * context is thus created for a removed function, nor any left behind.
+ *
+ * Addition: every function has a context from BUS_NOTIFY_ADD_DEVICE (or,
+ * for those present at probe, from pvr_recover_init()) until it is off the
+ * bus, and pvr_dispatch() never creates one.  A function the guest adds
+ * takes the place of any that was at its address before; the notices the
+ * device wrote before the addition are about that one, not this one (spec
+ * 7.8).  The notifier takes them off the notice queue first
+ * (pvr_notices_mark()) and records in the context where the notices
+ * written since begin; a notice from before, or about a function whose
+ * context is not there yet, is answered UNKNOWN_DEVICE.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -1041,24 +1051,27 @@ static u16 pvr_ctx_queue(struct pvr_ctx *ctx, const struct pvr_queued *q)
  * @pv: the pvrecover device.
  * @n: the notice, well-formed and of a known type.
  * @start: when it was taken off the notice queue.
+ * @idx: its place in the order notices were taken off the queue.
  *
  * Resolves the address and queues the notice on the function's context,
  * whose work carries it out and answers it.  Answers at once when the
- * address names no function or a function being removed (UNKNOWN_DEVICE),
- * names the function carrying pvrecover itself (FAILED: recovering it
- * would mean resetting the channel the notice came on) or when the
- * context's queue is full (BUSY).  The address is resolved and the context
- * looked up under ctx_lock, as the bus notifier marks removals (see the
- * top of this file).  Called from the rx work.
+ * address names no function, a function being removed or one the guest
+ * added after the device wrote the notice (UNKNOWN_DEVICE), names the
+ * function carrying pvrecover itself (FAILED: recovering it would mean
+ * resetting the channel the notice came on) or when the context's queue
+ * is full (BUSY).  The address is resolved and the context looked up under
+ * ctx_lock, as the bus notifier marks removals and additions (see the top
+ * of this file).  Called from the rx work.
  */
 void pvr_dispatch(struct pvr_dev *pv, const struct pvr_notice *n,
-		  ktime_t start)
+		  ktime_t start, u64 idx)
 {
 	struct pvr_queued q = { .n = *n, .start = start };
 	u16 status = VIRTIO_PVRECOVER_S_UNKNOWN_DEVICE;
-	struct pci_dev *pdev;
 	struct pvr_ctx *ctx;
+	struct pci_dev *pdev;
 	unsigned int delay;
+	bool stale = false;
 
 	mutex_lock(&pv->ctx_lock);
 	pdev = pvr_resolve(n);
@@ -1071,10 +1084,25 @@ void pvr_dispatch(struct pvr_dev *pv, const struct pvr_notice *n,
 			pvr_log(pdev, &q, "dispatch delayed %u ms (test)", delay);
 			msleep(delay);
 		}
-		ctx = pvr_ctx_get(pv, pdev, GFP_KERNEL);
-		status = ctx ? pvr_ctx_queue(ctx, &q) : VIRTIO_PVRECOVER_S_BUSY;
+		/*
+		 * Every function has a context from its BUS_NOTIFY_ADD_DEVICE
+		 * (or from pvr_recover_init()) on.  Without one it is being
+		 * added, and a notice written before it was added, or with
+		 * one born later than the notice, is not about it (7.8).
+		 */
+		ctx = pvr_ctx_find(pv, pdev);
+		stale = !ctx || idx < ctx->born;
+		if (!stale)
+			status = pvr_ctx_queue(ctx, &q);
 	}
 	mutex_unlock(&pv->ctx_lock);
+
+	if (stale) {
+		pvr_count(pv, PVR_CNT_STALE);
+		dev_info_ratelimited(&pdev->dev,
+				     "pvrecover: seq %u %s: unknown-device (written before this function was added)\n",
+				     n->seq, pvr_notice_name(n->type));
+	}
 
 	switch (status) {
 	case 0:
@@ -1087,6 +1115,8 @@ void pvr_dispatch(struct pvr_dev *pv, const struct pvr_notice *n,
 			pvr_method_name(VIRTIO_PVRECOVER_M_NONE));
 		break;
 	default:
+		if (stale)
+			break;
 		if (pdev)
 			dev_info_ratelimited(&pdev->dev,
 					     "pvrecover: seq %u %s: %s\n", n->seq,
@@ -1112,11 +1142,27 @@ static int pvr_bus_notify(struct notifier_block *nb, unsigned long action,
 	struct pci_dev *pdev = to_pci_dev(data);
 	struct pvr_ctx *ctx;
 	bool idle;
+	u64 mark;
 
 	if (pdev == pv->self)
 		return NOTIFY_DONE;
 
 	switch (action) {
+	case BUS_NOTIFY_ADD_DEVICE:
+		/*
+		 * A notice the device wrote before now is about whatever was
+		 * at this address before (spec 7.8): mark where the notices
+		 * written since begin.  Until the context exists,
+		 * pvr_dispatch() answers notices about the function
+		 * UNKNOWN_DEVICE.  Small and rare enough not to fail, as the
+		 * tombstone below.
+		 */
+		mark = pvr_notices_mark(pv);
+		mutex_lock(&pv->ctx_lock);
+		ctx = pvr_ctx_get(pv, pdev, GFP_KERNEL | __GFP_NOFAIL);
+		ctx->born = mark;
+		mutex_unlock(&pv->ctx_lock);
+		break;
 	case BUS_NOTIFY_BOUND_DRIVER:
 		/* The driver core holds the device lock here. */
 		mutex_lock(&pv->ctx_lock);
@@ -1193,11 +1239,13 @@ static int pvr_pm_notify(struct notifier_block *nb, unsigned long action,
  * pvr_recover_init() - start watching PCI functions
  * @pv: the pvrecover device.
  *
- * Registers the PCI bus notifier (config space snapshots when a driver
- * binds, contexts dropped when a function goes away) and creates a context
- * for every function present, each taking a first snapshot from its work.
+ * Registers the PCI bus notifier (contexts for functions added, config
+ * space snapshots when a driver binds, contexts dropped when a function
+ * goes away) and creates a context for every function present, each
+ * taking a first snapshot from its work.  A function without a context
+ * would have every notice refused.
  *
- * Return: 0 or a negative errno.
+ * Return: 0 or a negative errno (then nothing is left registered).
  */
 int pvr_recover_init(struct pvr_dev *pv)
 {
@@ -1225,15 +1273,21 @@ int pvr_recover_init(struct pvr_dev *pv)
 		if (pdev == pv->self)
 			continue;
 		ctx = pvr_ctx_get(pv, pdev, GFP_KERNEL);
-		if (ctx) {
-			spin_lock(&ctx->lock);
-			ctx->want_snapshot = true;
-			pvr_ctx_kick(ctx);
-			spin_unlock(&ctx->lock);
+		if (!ctx) {
+			/* Notices about it would be refused (pvr_dispatch()). */
+			pci_dev_put(pdev);
+			err = -ENOMEM;
+			break;
 		}
+		spin_lock(&ctx->lock);
+		ctx->want_snapshot = true;
+		pvr_ctx_kick(ctx);
+		spin_unlock(&ctx->lock);
 	}
 	mutex_unlock(&pv->ctx_lock);
-	return 0;
+	if (err)
+		pvr_recover_exit(pv);
+	return err;
 }
 
 /**

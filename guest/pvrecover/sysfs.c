@@ -59,6 +59,7 @@ static struct pvr_attr pvr_attrs[] = {
 	PVR_ATTR(malformed, PVR_CNT_MALFORMED),
 	PVR_ATTR(busy, PVR_CNT_BUSY),
 	PVR_ATTR(quiesce_expired, PVR_CNT_QUIESCE_EXPIRED),
+	PVR_ATTR(stale, PVR_CNT_STALE),
 	PVR_ATTR(acks_dropped, PVR_CNT_ACKS_DROPPED),
 };
 
@@ -75,11 +76,14 @@ static struct attribute *pvr_attr_list[] = {
 	&pvr_attrs[9].attr.attr,
 	&pvr_attrs[10].attr.attr,
 	&pvr_attrs[11].attr.attr,
+	&pvr_attrs[12].attr.attr,
 	&dev_attr_last_recovery_us.attr,
 	NULL,
 };
 
 static_assert(ARRAY_SIZE(pvr_attrs) == PVR_CNT_NR);
+/* Every counter listed, and last_recovery_us, and the NULL. */
+static_assert(ARRAY_SIZE(pvr_attr_list) == PVR_CNT_NR + 2);
 
 static const struct attribute_group pvr_group = {
 	.attrs = pvr_attr_list,

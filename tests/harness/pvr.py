@@ -692,7 +692,7 @@ class Guest(Console):
         """The pvrecover counters of the guest, as a dict of ints."""
         out = self.run("cd /sys/bus/virtio/drivers/pvrecover/virtio*/ && "
                        "for f in notices recovered_* failed no_driver unknown_device "
-                       "unsupported malformed busy quiesce_expired acks_dropped "
+                       "unsupported malformed busy quiesce_expired stale acks_dropped "
                        "last_recovery_us; do "
                        "echo \"$f=$(cat $f)\"; done; cd /")
         vals = {}
