@@ -5,8 +5,9 @@ vhost-recover.ko writes error-detected and, once L1 recovered the
 function, reset-done.  L2's QEMU then unplugs the function and plugs it
 again at the same slot (the module detaches it, dropping both, and
 attaches it again).  Taken after that, both are answered unknown-device
-with no callback on the function (stale 2).  The function works, its data
-intact, and the next fatal error is recovered as usual."""
+with no callback on the function (stale 2), and the module counts their
+answers unmatched.  The function works, its data intact, and the next
+fatal error is recovered as usual."""
 
 import nested
 import pvr
@@ -46,6 +47,7 @@ def run():
         n.wait_module(r"attached as cookie \d+", 30, l1_mark)
         n.l2.wait_guest("[ -b /dev/nvme0n1 ]", 60)
 
+        q = n.qmp2.cmd("query-pvrecover")[0]
         mark = n.l2.mark()
         n.l2.run("echo 0 > %s" % HOLD)
         for seq in (ed, rd):
@@ -66,6 +68,11 @@ def run():
                                     notice="reset-done")
         pvr.check((prep["data"]["status"], done["data"]["status"]) ==
                   ("prepared", "recovered"), "answers %r %r" % (prep["data"], done["data"]))
+        # The answers to the two old notices came before these on the ack
+        # queue, and matched nothing.
+        q2 = n.qmp2.cmd("query-pvrecover")[0]
+        pvr.check(q2["unmatched-acks"] - q["unmatched-acks"] == 2,
+                  "unmatched acks %r, before %r" % (q2, q))
         assert_data_and_new_io(n.l2, "/dev/nvme0n1", data)
         nested.l2_running(n)
         n.l0.assert_kernel_healthy()
