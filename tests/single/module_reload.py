@@ -1,4 +1,6 @@
-"""pvrecover.ko unloads and reloads, idle and with notices pending."""
+"""pvrecover.ko unloads and reloads, idle and with notices pending.  The
+seqs QEMU gives run on from 1 across the device resets the reloads make,
+and a notice QEMU refuses takes none (spec 7.2.1)."""
 
 import pvr
 from _common import nvme_guest, read_digest, write_pattern
@@ -12,6 +14,7 @@ def recover_once(g):
     a = g.wait_ack(seq, timeout=120)
     pvr.check((a["status"], a["method"]) == ("recovered", "reset-hooks"),
               "state-lost answered %r" % a)
+    return seq
 
 
 def run():
@@ -25,10 +28,12 @@ def run():
         mark = g.mark()
         g.run("modprobe pvrecover")
         g.wait_console(r"pvrecover: ready", 30, mark)
-        recover_once(g)
+        first = recover_once(g)
+        pvr.check(first == 1, "the first notice has seq %d" % first)
 
         # Unload with a burst of notices in flight: rmmod must return.
         seqs = [g.notify("nvme0", "state-lost", reset=True) for _ in range(BURST)]
+        pvr.check(seqs == list(range(first + 1, first + 1 + BURST)), "seqs %r" % seqs)
         g.run("rmmod pvrecover", timeout=120)
         pvr.check("pvrecover" not in g.run("cat /proc/modules"), "still loaded")
         # Every notice is either answered or reported as timed out.
@@ -36,8 +41,14 @@ def run():
             g.qmp.wait_event(("PVRECOVER_ACK", "PVRECOVER_ACK_TIMEOUT"), 30, seq=s)
 
         # Reload; the device is recovered again and the data is intact.
+        # The seq runs on across the device reset; a refused notice (a
+        # prepare-reset with deadline 0) takes none.
         g.run("modprobe pvrecover")
-        recover_once(g)
+        r = g.qmp.cmd_raw("pvrecover-notify", device="nvme0", notice="prepare-reset",
+                          **{"deadline-ms": 0})
+        pvr.check("error" in r, "prepare-reset with deadline 0 accepted: %r" % r)
+        last = recover_once(g)
+        pvr.check(last == seqs[-1] + 1, "seq %d after %d" % (last, seqs[-1]))
         pvr.check(read_digest(g, "/dev/nvme0n1") == data, "data differs after reloads")
         g.run("dd if=/dev/nvme0n1 of=/dev/null bs=64k count=16 iflag=direct")
         g.assert_kernel_healthy()

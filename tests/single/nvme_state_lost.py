@@ -1,5 +1,7 @@
 """An emulated nvme loses its state in a real reset; the nvme driver
-recovers through reset_prepare/reset_done and the data is intact."""
+recovers through reset_prepare/reset_done and the data is intact.  Also:
+the device offers VIRTIO_F_VERSION_1 (spec 4.1), its first notices have
+seq 1 and 2 (7.2.1), and it keeps the VM from migrating (9.1)."""
 
 import pvr
 from _common import (assert_order, host_digest, nvme_guest, read_digest,
@@ -11,6 +13,11 @@ NAME = "single/nvme-state-lost"
 def run():
     g, img = nvme_guest(NAME)
     try:
+        # The features the driver accepted, bit 0 first: bit 32 is
+        # VIRTIO_F_VERSION_1.
+        feats = g.value("cat /sys/bus/virtio/drivers/pvrecover/virtio*/features",
+                        r"([01]{32,})")
+        pvr.check(feats[32] == "1", "VIRTIO_F_VERSION_1 not negotiated: %s" % feats)
         before = write_pattern(g, "/dev/nvme0n1")
         pvr.check(host_digest(img) == before, "pattern did not reach the disk image")
         start_uevent_log(g)
@@ -25,6 +32,7 @@ def run():
         done = ev["data"]
         pvr.check((done["status"], done["method"]) == ("recovered", "reset-hooks"),
                   "reset-done answered %s/%s" % (done["status"], done["method"]))
+        pvr.check((seq, done["seq"]) == (1, 2), "seqs %d, %d" % (seq, done["seq"]))
 
         # The callbacks ran, in the contract's order.
         pvr.check(steps(g, seq)[:1] == ["reset_prepare"],
@@ -55,6 +63,12 @@ def run():
                   and c.get("failed") == 0,
                   "guest counters %r" % c)
         pvr.check(g.qmp.cmd("query-status")["status"] == "running", "VM not running")
+        # Not migratable (spec 9.1): QEMU refuses at once.
+        r = g.qmp.cmd_raw("migrate", uri="exec:cat >/dev/null")
+        pvr.check("error" in r and "pvrecover" in r["error"]["desc"],
+                  "migrate: %r" % r)
+        pvr.check(g.qmp.cmd("query-status")["status"] == "running",
+                  "VM not running after the refused migration")
         g.assert_kernel_healthy()
     finally:
         g.close()
