@@ -5,8 +5,10 @@ reach the nvme driver (a second reset_prepare would wait forever for its
 controller to leave the resetting state, with the device lock held, and
 pvrecover's reset_done could never be delivered): while quiesced the
 function offers no reset method, so the write fails at once with ENOTTY.
-Reset-done then recovers the nvme through reset_done, its data intact;
-the reset methods are back and a sysfs reset works again."""
+A system suspend meanwhile is refused too (EBUSY, spec 7.12.1): the nvme
+driver's suspend callback would meet a function it was told to leave
+alone.  Reset-done then recovers the nvme through reset_done, its data
+intact; the reset methods are back and a sysfs reset works again."""
 
 import pvr
 from _common import (assert_data_and_new_io, nvme_guest, read_digest, steps,
@@ -28,6 +30,18 @@ def sysfs_reset(g, timeout=30):
     return int(g.value("cat /tmp/reset.rc", r"rc=(\d+)")), g.run("cat /tmp/reset.err")
 
 
+def suspend(g, timeout=30):
+    """Ask for a suspend to idle in the guest's background; return (exit
+    status, error message) once the write has returned."""
+    g.run("rm -f /tmp/pm.rc; ( (echo freeze > /sys/power/state 2>/tmp/pm.err; "
+          "echo rc=$? > /tmp/pm.rc) </dev/null >/dev/null 2>&1 & )")
+    try:
+        g.wait_guest("[ -s /tmp/pm.rc ]", timeout)
+    except pvr.TestFailure:
+        raise pvr.TestFailure("the suspend did not return within %ds" % timeout)
+    return int(g.value("cat /tmp/pm.rc", r"rc=(\d+)")), g.run("cat /tmp/pm.err")
+
+
 def run():
     g, _ = nvme_guest(NAME)
     try:
@@ -46,6 +60,10 @@ def run():
                   "sysfs reset while quiesced: rc %d, %r" % (rc, err))
         pvr.check(g.run("cat %s/reset_method" % DEV) == "",
                   "reset methods offered while quiesced")
+        # And so is a system suspend.
+        rc, err = suspend(g)
+        pvr.check(rc != 0 and "busy" in err,
+                  "suspend while quiesced: rc %d, %r" % (rc, err))
 
         seq = g.notify("nvme0", "reset-done")
         a = g.wait_ack(seq, timeout=120)
