@@ -4,7 +4,9 @@ planned resets (check 8): a notice about no function is UNKNOWN_DEVICE
 (check 3 first), about the function carrying the recovery device FAILED
 (4 first), about a function whose queue is full BUSY (6 first); about a
 function with no driver UNSUPPORTED (8 before 9); about a function with a
-driver UNSUPPORTED, and the driver is not touched."""
+driver UNSUPPORTED, and the driver is not touched.  A malformed
+perm-failure about the nvme is MALFORMED (check 1) and changes nothing:
+the nvme driver stays bound and is not called (spec 7.15.1)."""
 
 import re
 
@@ -12,7 +14,7 @@ import pvr
 from _common import devfn, nvme_guest
 
 NAME = "single/check-order"
-PREPARE_RESET, STATE_LOST = 5, 3
+PREPARE_RESET, STATE_LOST, PERM_FAILURE = 5, 3, 4
 RAW = 0x50000000    # seqs of hand-made notices, far from QEMU's own
 BURST = 40
 
@@ -46,6 +48,16 @@ def run():
         pvr.check(prepare(nvme_path) == "unsupported", "8 with a driver")
         pvr.check(not re.search(r"pvrecover_callback_start", g.console[mark:]),
                   "a callback ran for an unsupported notice")
+
+        # Malformed (a reserved field set): no state change, no callback.
+        seq[0] += 1
+        g.send_raw(pvr.notice_bytes(seq[0], PERM_FAILURE, path=nvme_path,
+                                    reserved=(0, 1)))
+        pvr.check(g.wait_ack(seq[0], timeout=60)["status"] == "malformed",
+                  "malformed perm-failure")
+        pvr.check(not re.search(r"pvrecover_callback_start", g.console[mark:]),
+                  "a callback ran for a malformed notice")
+        g.run("[ -e /sys/bus/pci/drivers/nvme/%s ]" % nvme)
 
         # A burst about the nvme whose recoveries take time, then
         # prepare-resets about it: beyond the guest's per-function queue
