@@ -1,8 +1,14 @@
 """pvrecover.ko is not loaded: the host side reports the acknowledgment
-timeouts and nothing waits on the guest."""
+timeouts and nothing waits on the guest.  Notices about the nvme wait in
+QEMU's queue up to its bound of 16, and the next is refused (spec 7.5.1).
+When pvrecover.ko is loaded at last, it takes them all: the answers to the
+notices that timed out are still matched and reported (7.6.1), and the
+nvme, whose configuration the reset wiped, is recovered."""
 
 import pvr
 from _common import nvme_guest
+
+QUEUE_PER_FUNCTION = 16     # QEMU's VIRTIO_PVRECOVER_QUEUE_PER_DEVICE
 
 NAME = "single/guest-silent"
 MEM_ENABLE = 0x2
@@ -49,5 +55,29 @@ def run():
         # Neither the VM nor the guest is blocked.
         pvr.check(g.qmp.cmd("query-status")["status"] == "running", "VM stopped")
         pvr.check(g.run("echo alive") == "alive", "guest shell stuck")
+
+        # Both still wait for a buffer; fill the queue up to its bound.
+        pvr.check(q["queued"] == 2, "queued %r" % q)
+        more = [g.notify("nvme0", "state-lost")
+                for _ in range(QUEUE_PER_FUNCTION - q["queued"])]
+        r = g.qmp.cmd_raw("pvrecover-notify", device="nvme0", notice="state-lost")
+        pvr.check("error" in r and "Too many" in r["error"]["desc"],
+                  "a notice beyond the bound: %r" % r)
+
+        # The driver comes: every notice is answered, late or not, and the
+        # nvme recovers from the reset it missed.
+        g.run("modprobe pvrecover")
+        _, ev = g.qmp.wait_event("PVRECOVER_ACK", 120, seq=seq)
+        pvr.check((ev["data"]["notice"], ev["data"]["status"]) ==
+                  ("error-detected", "prepared"), "late answer %r" % ev["data"])
+        _, ev = g.qmp.wait_event("PVRECOVER_ACK", 120, notice="reset-done")
+        pvr.check(ev["data"]["status"] == "recovered", "late answer %r" % ev["data"])
+        for s in more:
+            g.qmp.wait_event("PVRECOVER_ACK", 120, seq=s)
+        q = g.qmp.cmd("query-pvrecover")[0]
+        pvr.check(q["acks"] == 2 + len(more) and q["queued"] == 0, "counters %r" % q)
+        pvr.check(command_register(g) & MEM_ENABLE, "nvme configuration not restored")
+        g.run("dd if=/dev/nvme0n1 of=/dev/null bs=64k count=16 iflag=direct", timeout=120)
+        g.assert_kernel_healthy()
     finally:
         g.close()
