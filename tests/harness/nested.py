@@ -536,6 +536,17 @@ def l2_running(n):
     pvr.check(not stops, "L2 was paused: %r" % stops)
 
 
+def fatal_answers(n, ev_mark, timeout=120, device="hostdev0"):
+    """L2's answers to the error-detected and reset-done of a fatal error
+    injected after `ev_mark` (an index into n.qmp2.events): the data of
+    both PVRECOVER_ACK events."""
+    _, prep = n.qmp2.wait_event("PVRECOVER_ACK", timeout, ev_mark, device=device,
+                                notice="error-detected")
+    _, done = n.qmp2.wait_event("PVRECOVER_ACK", timeout, ev_mark, device=device,
+                                notice="reset-done")
+    return prep["data"], done["data"]
+
+
 def l1_answers(n, within=15):
     """L1's shell answers a command within `within` seconds: nothing in
     L1 is blocked.  Returns the seconds it took."""

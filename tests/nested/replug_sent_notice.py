@@ -62,12 +62,9 @@ def run():
         # The function plugged again works and recovers as any other.
         ev_mark = len(n.qmp2.events)
         n.inject_fatal()
-        _, prep = n.qmp2.wait_event("PVRECOVER_ACK", 120, ev_mark, device="hostdev0",
-                                    notice="error-detected")
-        _, done = n.qmp2.wait_event("PVRECOVER_ACK", 120, ev_mark, device="hostdev0",
-                                    notice="reset-done")
-        pvr.check((prep["data"]["status"], done["data"]["status"]) ==
-                  ("prepared", "recovered"), "answers %r %r" % (prep["data"], done["data"]))
+        prep, done = nested.fatal_answers(n, ev_mark)
+        pvr.check((prep["status"], done["status"]) == ("prepared", "recovered"),
+                  "answers %r %r" % (prep, done))
         # The answers to the two old notices came before these on the ack
         # queue, and matched nothing.
         q2 = n.qmp2.cmd("query-pvrecover")[0]

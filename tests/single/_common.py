@@ -45,6 +45,25 @@ def nvme_guest(name, extra=(), recovery=None, nvme_props="", **guest_args):
     return g, img
 
 
+def plug_nvme(g, ident, drive, bdf, bus="rp1"):
+    """Hot-plug an nvme (QMP device_add) and wait until the guest's pciehp
+    found it at `bdf`, the nvme driver bound it and its disk is there."""
+    g.qmp.cmd("device_add", driver="nvme", id=ident, bus=bus, drive=drive,
+              serial="pvr-" + ident)
+    g.wait_guest("[ -e /sys/bus/pci/drivers/nvme/%s ]" % bdf, 60)
+    g.wait_guest("[ -b /dev/nvme0n1 ]", 60)
+
+
+def unplug(g, ident, bdf=None):
+    """Hot-unplug `ident` (QMP device_del) and wait for QEMU to say it is
+    gone; with `bdf`, for the guest's function to be gone too."""
+    mark = len(g.qmp.events)
+    g.qmp.cmd("device_del", id=ident)
+    g.qmp.wait_event("DEVICE_DELETED", 60, mark, device=ident)
+    if bdf:
+        g.wait_guest("[ ! -e /sys/bus/pci/devices/%s ]" % bdf, 60)
+
+
 def devfn(bdf):
     """A path entry (spec 7.1) from a guest BDF: '0000:00:03.0' -> 0x18."""
     dev, fn = bdf.split(":")[2].split(".")

@@ -9,24 +9,10 @@ id, then under the old one's.  Afterwards a notice about the new
 function is answered and it works."""
 
 import pvr
-from _common import recovery_device
+from _common import plug_nvme, recovery_device, unplug
 
 NAME = "single/replug-same-slot"
 BDF = "0000:01:00.0"
-
-
-def plug(g, ident, drive):
-    g.qmp.cmd("device_add", driver="nvme", id=ident, bus="rp1", drive=drive,
-              serial="pvr-" + ident)
-    # The guest's pciehp found it and the nvme driver bound it.
-    g.wait_guest("[ -e /sys/bus/pci/drivers/nvme/%s ]" % BDF, 60)
-    g.wait_guest("[ -b /dev/nvme0n1 ]", 60)
-
-
-def unplug(g, ident):
-    mark = len(g.qmp.events)
-    g.qmp.cmd("device_del", id=ident)
-    g.qmp.wait_event("DEVICE_DELETED", 60, mark, device=ident)
 
 
 def run():
@@ -49,7 +35,7 @@ def run():
             pvr.check(ev["data"] == {"recovery": "pvr0", "device": old, "seq": seq,
                                      "notice": "state-lost"},
                       "PVRECOVER_DROPPED %r" % ev["data"])
-            plug(g, new, "drv%d" % (i + 1))
+            plug_nvme(g, new, "drv%d" % (i + 1), BDF)
             mark = g.mark()
             g.run("modprobe pvrecover")
             g.wait_console(r"pvrecover: ready", 30, mark)

@@ -15,25 +15,11 @@ notices in the used ring, as a slow guest would.
    cannot know it was about this function."""
 
 import pvr
-from _common import read_digest, recovery_device, write_pattern
+from _common import plug_nvme, read_digest, recovery_device, unplug, write_pattern
 
 NAME = "single/replug-sent-notice"
 BDF = "0000:01:00.0"
 HOLD = "/sys/module/pvrecover/parameters/test_hold_notices"
-
-
-def plug(g, ident, drive):
-    g.qmp.cmd("device_add", driver="nvme", id=ident, bus="rp1", drive=drive,
-              serial="pvr-" + ident)
-    g.wait_guest("[ -e /sys/bus/pci/drivers/nvme/%s ]" % BDF, 60)
-    g.wait_guest("[ -b /dev/nvme0n1 ]", 60)
-
-
-def unplug(g, ident):
-    mark = len(g.qmp.events)
-    g.qmp.cmd("device_del", id=ident)
-    g.qmp.wait_event("DEVICE_DELETED", 60, mark, device=ident)
-    g.wait_guest("[ ! -e /sys/bus/pci/devices/%s ]" % BDF, 60)
 
 
 def recovered(g, device, what):
@@ -85,9 +71,9 @@ def run():
 
         # 1. Written before the unplug, taken after the replug.
         seq, q = held(g, "nvme2")
-        unplug(g, "nvme2")
+        unplug(g, "nvme2", BDF)
         g.qmp.wait_event("PVRECOVER_DROPPED", 30, seq=seq)
-        plug(g, "nvme3", "drv1")
+        plug_nvme(g, "nvme3", "drv1", BDF)
         data = write_pattern(g, "/dev/nvme0n1")
         stale(g, seq, "the old function's notice, on the new function")
         probe = recovered(g, "nvme3", "the new function's first notice")
