@@ -582,6 +582,18 @@ class Console:
                      % (self.tag, LOST_TIMER_SAID, c, s))
         return bool(late)
 
+    def pvr_sysfs(self):
+        """The pvrecover counters of the guest, as a dict of ints."""
+        out = self.run("cd /sys/bus/virtio/drivers/pvrecover/virtio*/ && "
+                       "for f in notices recovered_* failed no_driver unknown_device "
+                       "unsupported malformed busy quiesce_expired stale acks_dropped "
+                       "last_recovery_us; do "
+                       "echo \"$f=$(cat $f)\"; done; cd /")
+        vals = {}
+        for m in re.finditer(r"^(\w+)=(\d+)$", out, re.M):
+            vals[m.group(1)] = int(m.group(2))
+        return vals
+
     def assert_kernel_healthy(self):
         m = search_unknown(KERNEL_TROUBLE, self.console)
         check(m is None, "%s: kernel trouble: %r" % (
@@ -687,18 +699,6 @@ class Guest(Console):
         self.feed(None)
 
     # -- pvrecover helpers ---------------------------------------------------
-
-    def pvr_sysfs(self):
-        """The pvrecover counters of the guest, as a dict of ints."""
-        out = self.run("cd /sys/bus/virtio/drivers/pvrecover/virtio*/ && "
-                       "for f in notices recovered_* failed no_driver unknown_device "
-                       "unsupported malformed busy quiesce_expired stale acks_dropped "
-                       "last_recovery_us; do "
-                       "echo \"$f=$(cat $f)\"; done; cd /")
-        vals = {}
-        for m in re.finditer(r"^(\w+)=(\d+)$", out, re.M):
-            vals[m.group(1)] = int(m.group(2))
-        return vals
 
     def notify(self, device, notice, **args):
         args = {k.replace("_", "-"): v for k, v in args.items()}
