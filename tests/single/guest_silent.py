@@ -16,8 +16,9 @@ MEM_ENABLE = 0x2
 
 def command_register(g):
     """The nvme's PCI command register, read from its configuration space."""
+    # A line of its own: trace lines stream to the same console.
     out = g.value("od -An -tx1 -j4 -N2 /sys/class/nvme/nvme0/device/config",
-                  r"([0-9a-f]{2}\s+[0-9a-f]{2})")
+                  r"(?m)^[ \t]*([0-9a-f]{2} [0-9a-f]{2})[ \t\r]*$")
     lo, hi = out.split()
     return int(hi + lo, 16)
 
@@ -74,6 +75,9 @@ def run():
         pvr.check(ev["data"]["status"] == "recovered", "late answer %r" % ev["data"])
         for s in more:
             g.qmp.wait_event("PVRECOVER_ACK", 120, seq=s)
+        # The guest's trace of the last answer is out too: nothing more
+        # streams to the console while the register is read.
+        pvr.wait_trace(g, "pvrecover_notice_answered", 30, seq=more[-1])
         q = g.qmp.cmd("query-pvrecover")[0]
         pvr.check(q["acks"] == 2 + len(more) and q["queued"] == 0, "counters %r" % q)
         pvr.check(command_register(g) & MEM_ENABLE, "nvme configuration not restored")
