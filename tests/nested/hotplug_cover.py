@@ -34,14 +34,11 @@ def run():
 
         ev_mark = len(n.qmp2.events)
         n.inject_fatal()
-        _, prep = n.qmp2.wait_event("PVRECOVER_ACK", 60, ev_mark, device="hostdev0",
-                                    notice="error-detected")
-        _, done = n.qmp2.wait_event("PVRECOVER_ACK", 60, ev_mark, device="hostdev0",
-                                    notice="reset-done")
-        pvr.check((prep["data"]["status"], done["data"]["status"]) ==
-                  ("prepared", "recovered"), "answers %r %r" % (prep["data"], done["data"]))
+        prep, done = nested.fatal_answers(n, ev_mark, timeout=60)
+        pvr.check((prep["status"], done["status"]) == ("prepared", "recovered"),
+                  "answers %r %r" % (prep, done))
         n.wait_module(r"host recovery finished in \d+ ms, seq %d reset-done queued"
-                      % done["data"]["seq"], 10, l1_mark)
+                      % done["seq"], 10, l1_mark)
         assert_data_and_new_io(n.l2, "/dev/nvme0n1", data)
         nested.l2_running(n)
 

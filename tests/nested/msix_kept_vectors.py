@@ -45,11 +45,7 @@ def run():
         l1_mark = n.l0.mark()
         l2_mark = n.l2.mark()
         n.inject_fatal(port="rp2")
-        _, prep = n.qmp2.wait_event("PVRECOVER_ACK", 60, device="balloon0",
-                                    notice="error-detected")
-        _, done = n.qmp2.wait_event("PVRECOVER_ACK", 60, device="balloon0",
-                                    notice="reset-done")
-        p, d = prep["data"], done["data"]
+        p, d = nested.fatal_answers(n, 0, timeout=60, device="balloon0")
         pvr.check((p["status"], p["method"]) == ("prepared", "reset-hooks"),
                   "error-detected answered %r" % p)
         pvr.check((d["status"], d["method"]) == ("recovered", "reset-hooks"),
