@@ -115,25 +115,37 @@ def load_tests():
     return tests
 
 
-# What a kernel under multi-threaded TCG prints when an idle vCPU's timer
-# interrupt never came (seen with 6.12, L1 of the nested tests, one run in
-# thirty or so), or what the harness found in /proc/timer_list after the
-# failure when the kernel said nothing: the emulator's, not the code
-# under test.
-TCG_LOST_TIMER = re.compile(r"rcu_preempt kthread timer wakeup didn't happen.*\n"
-                            r".*Possible timer handling issue on cpu=|"
-                            + re.escape(pvr.LOST_TIMER_SAID))
+# The emulator's defects, not the code under test's: a test that fails
+# with one of these in its log is run once more (README, "One failure is
+# the emulator's").  Each: (what it is called in the output, the log's
+# name when kept, the pattern).
+EMULATOR_FAULTS = [
+    # What a kernel under multi-threaded TCG prints when an idle vCPU's
+    # timer interrupt never came (seen with 6.12, L1 of the nested tests,
+    # one run in thirty or so), or what the harness found in
+    # /proc/timer_list after the failure when the kernel said nothing.
+    ("a vCPU's timer interrupt was lost (TCG)", "lost-timer",
+     re.compile(r"rcu_preempt kthread timer wakeup didn't happen.*\n"
+                r".*Possible timer handling issue on cpu=|"
+                + re.escape(pvr.LOST_TIMER_SAID))),
+    # A QEMU that runs only QEMU's own devices (L0 of the nested tests)
+    # killed by a signal (seen once in CI: L0 gone without a word while
+    # L1 bound the nvme to vfio-pci).
+    ("L0's QEMU died of a signal", "emulator-died",
+     re.compile(re.escape(pvr.EMULATOR_DIED_SAID))),
+]
 
 
 # Lines of a failed test's log printed with the failure.
 LOG_TAIL = 40
 
 
-def lost_timer(name, since):
-    """The failed run of `name`, started at time.time() `since`, met
-    TCG_LOST_TIMER, in its log or in one of the steps it ran under names of
-    its own (pkg/dkms-images): that log is kept as log-lost-timer.txt for
-    the run once more."""
+def emulator_fault(name, since):
+    """The failed run of `name`, started at time.time() `since`, met one
+    of EMULATOR_FAULTS, in its log or in one of the steps it ran under
+    names of its own (pkg/dkms-images): that log is kept as
+    log-<fault>.txt for the run once more.  Returns (what the fault is
+    called, the kept log's name), or None."""
     top = pvr.workdir(name)
     runs = os.path.dirname(top)
     for d in [top] + sorted(os.path.join(runs, e) for e in os.listdir(runs)
@@ -142,14 +154,15 @@ def lost_timer(name, since):
         try:
             if os.path.getmtime(log) < since:
                 continue  # another test's, or an older run's
-            with open(log) as f:
-                if not TCG_LOST_TIMER.search(f.read()):
-                    continue
+            with open(log, errors="replace") as f:
+                text = f.read()
         except OSError:
             continue
-        os.replace(log, os.path.join(d, "log-lost-timer.txt"))
-        return True
-    return False
+        for what, kept, rx in EMULATOR_FAULTS:
+            if rx.search(text):
+                os.replace(log, os.path.join(d, "log-%s.txt" % kept))
+                return what, "log-%s.txt" % kept
+    return None
 
 
 def run_test(mod, retry=True):
@@ -173,11 +186,11 @@ def run_test(mod, retry=True):
         ok = False
     took = time.monotonic() - t
     print("# %s took %.0f s" % (mod.NAME, took))
-    if not ok and retry and lost_timer(mod.NAME, started):
+    fault = emulator_fault(mod.NAME, started) if not ok and retry else None
+    if fault:
         # Said, with the reason, and run once more: a second failure counts.
-        print("# %s: a vCPU's timer interrupt was lost (TCG), not this test's "
-              "subject; its log is log-lost-timer.txt; running it once more" % mod.NAME,
-              flush=True)
+        print("# %s: %s, not this test's subject; its log is %s; "
+              "running it once more" % ((mod.NAME,) + fault), flush=True)
         return run_test(mod, retry=False)
     if ok:
         print("PASS %s" % mod.NAME, flush=True)

@@ -186,12 +186,14 @@ class Nested:
                             accel="tcg,thread=multi", cpu="max",
                             initrd=l1_initrd(), kernel=pvr.l1_kver(),
                             append="intel_iommu=on pvr.shell=ttyS1 pvr.trace_hook=1",
-                            serials=("l1", "l2", "qmp2"))
+                            serials=("l1", "l2", "qmp2"),
+                            # stock devices only: the project runs in L1
+                            project_devices=False)
         self.log = self.l0.log
         self.dir = self.l0.dir
         self.l0.tag = "l1k"
-        self.l1 = pvr.SocketConsole(self.l0.serial_paths[0], self.log, "l1")
-        self.l2 = pvr.SocketConsole(self.l0.serial_paths[1], self.log, "l2")
+        self.l1 = pvr.SocketConsole(self.l0.serial_paths[0], self.log, "l1", self.l0)
+        self.l2 = pvr.SocketConsole(self.l0.serial_paths[1], self.log, "l2", self.l0)
         self.qmp2 = None
         # The test killed L2's QEMU (wait_l2_qemu_gone): nothing to ask L2.
         self.l2_gone = False

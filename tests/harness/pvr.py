@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import socket
 import struct
 import subprocess
@@ -54,6 +55,10 @@ debug_findings = []
 # never came (Console.probe_lost_timer()); tests/run.py reads it as it
 # reads the kernel's own message.
 LOST_TIMER_SAID = "pvr: lost timer interrupt"
+# What the harness logs when a QEMU that runs none of the project's code
+# (L0 of the nested tests: stock devices only) dies of a signal: a defect
+# of the emulator, which tests/run.py treats as it treats a lost timer.
+EMULATOR_DIED_SAID = "pvr: QEMU without the project's devices died of signal"
 # Every wait of the harness is bounded; a debug kernel (KASAN, lockdep,
 # kmemleak under TCG) does the same work several times slower, so its
 # bounds are that much longer.  PVR_TIME_SCALE overrides.
@@ -414,6 +419,8 @@ class Console:
         self.cond = threading.Condition()
         self.seq = 0
         self.exited = False
+        # The Guest whose QEMU serves this line, to say why it closed.
+        self.qemu = None
         self._partial = ""
         # (host time.monotonic(), line) of every whole line: the bench maps
         # a guest's kernel clock onto the host's with them.
@@ -460,8 +467,16 @@ class Console:
                 return m is not None or self.exited
             self.cond.wait_for(find, scaled(timeout))
         if m is None:
-            raise TestFailure("%s: no /%s/ within %ss" % (self.tag, pattern, scaled(timeout)))
+            raise TestFailure("%s: no /%s/ %s" % (self.tag, pattern, self._why_not(timeout)))
         return m
+
+    def _why_not(self, timeout):
+        """Why a wait ended without what it waited for."""
+        if not self.exited:
+            return "within %ss" % scaled(timeout)
+        if self.qemu is None:
+            return "before the line closed"
+        return "before the line closed: %s" % self.qemu.exit_status()
 
     def wait_for(self, pred, timeout, what):
         """Wait until pred() holds (it reads the transcript); returns its
@@ -475,7 +490,7 @@ class Console:
                 return bool(v) or self.exited
             self.cond.wait_for(find, scaled(timeout))
         if not v:
-            raise TestFailure("%s: no %s within %ss" % (self.tag, what, scaled(timeout)))
+            raise TestFailure("%s: no %s %s" % (self.tag, what, self._why_not(timeout)))
         return v
 
     def mark(self):
@@ -603,8 +618,9 @@ class Console:
 class SocketConsole(Console):
     """A serial port QEMU exposes as a unix socket server."""
 
-    def __init__(self, path, log, tag):
+    def __init__(self, path, log, tag, qemu=None):
         super().__init__(log, tag)
+        self.qemu = qemu
         self.sock = connect_unix(path)
         threading.Thread(target=self._reader, daemon=True).start()
 
@@ -635,12 +651,21 @@ class Guest(Console):
 
     def __init__(self, name, devices, modules=("virtio_pci",), pvrecover=True,
                  mem=512, append="", machine="q35", accel="tcg", cpu="max",
-                 initrd=None, serials=(), kernel=None):
+                 initrd=None, serials=(), kernel=None, project_devices=True):
+        """`project_devices` False: `devices` hold none of the project's
+        (nested L0), so this QEMU dying of a signal is the emulator's
+        defect, logged as EMULATOR_DIED_SAID."""
         self.name = name
         self.dir = workdir(name)
         self.logf = open(os.path.join(self.dir, "log.txt"), "w")
         self.t0 = time.monotonic()
         super().__init__(self.log)
+        self.qemu = self
+        self.project_devices = project_devices
+        # close() stops QEMU: its exit is then no finding.
+        self.stopping = False
+        self._exit_said = False
+        self._exit_lock = threading.Lock()
         k = kernel or kver()
         if initrd is None:
             initrd = os.environ.get("PVR_INITRD") or kbuild(k, "initramfs.cpio.gz")
@@ -696,7 +721,34 @@ class Guest(Console):
             if not data:
                 break
             self.feed(data)
+        # QEMU closed its stdout: it is exiting.  Said before the waits
+        # wake, so that a failure's log has it.
+        if not self.stopping:
+            self._say_exit()
         self.feed(None)
+
+    def _say_exit(self):
+        """Log how QEMU ended, once (tests/run.py reads it)."""
+        with self._exit_lock:
+            if not self._exit_said:
+                self._exit_said = True
+                self.log("qemu: %s" % self.exit_status())
+
+    def exit_status(self):
+        """How this QEMU ended, in words (waits a little for it to)."""
+        try:
+            rc = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            return "QEMU still running"
+        if rc >= 0:
+            return "QEMU exited with status %d" % rc
+        try:
+            sig = signal.Signals(-rc).name
+        except ValueError:
+            sig = "?"
+        if self.project_devices or self.stopping:
+            return "QEMU died of signal %d (%s)" % (-rc, sig)
+        return "%s %d (%s)" % (EMULATOR_DIED_SAID, -rc, sig)
 
     # -- pvrecover helpers ---------------------------------------------------
 
@@ -733,7 +785,11 @@ class Guest(Console):
                 self.kmemleak()
         finally:
             # QEMU stops whatever went wrong before: one left running
-            # would slow every test after it.
+            # would slow every test after it.  One that has ended already
+            # is said to have, before the log closes.
+            if self.proc.poll() is not None:
+                self._say_exit()
+            self.stopping = True
             try:
                 if self.proc.poll() is None:
                     try:
