@@ -3,6 +3,8 @@
 #   pvr.modules=a,b,c   modules to load before the shell starts
 #   pvr.pvrecover=0     do not load pvrecover.ko (default: load it)
 #   pvr.shell=ttyS1     where the shell runs (default: the console, ttyS0)
+#   pvr.loglevel=N      the console's log level from /init on (with the
+#                       kernel's loglevel=M: a quieter boot, see below)
 # The shell prints "PVR-READY" there when it is ready for commands.
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -10,6 +12,16 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 export PATH=/bin
+# An L2 writes its console a byte at a time through two emulated UARTs
+# (its QEMU's, then L1's under TCG): its boot log alone took a quarter of
+# a nested test.  The harness boots it with loglevel=5 (warnings and
+# worse still shown, the kernel's checkers' reports among them) and the
+# console gets everything but debug again here, before any module loads.
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	pvr.loglevel=*) echo "${arg#pvr.loglevel=}" > /proc/sys/kernel/printk ;;
+	esac
+done
 
 # The modules' tracepoints (guest/pvrecover/trace.h, host/vhost-recover/
 # trace.h) are how the tests follow a recovery: tracefs is mounted, the

@@ -243,7 +243,9 @@ class Nested:
                 "-chardev", "serial,id=qmp,path=/dev/ttyS3",
                 "-mon", "chardev=qmp,mode=control",
                 "-kernel", "/l2/vmlinuz", "-initrd", "/l2/initramfs.cpio.gz",
-                "-append", "console=ttyS0 panic=-1 pvr.modules=%s%s%s" % (
+                # A quiet boot (guest-init.sh, pvr.loglevel).
+                "-append", "console=ttyS0 panic=-1 loglevel=5 pvr.loglevel=7 "
+                "pvr.modules=%s%s%s" % (
                     ",".join(l2_modules), "" if pvrecover else " pvr.pvrecover=0",
                     # A KASAN kernel in L2 (KVM nested in TCG) with 5-level
                     # paging reports wild accesses in its first interrupt.
