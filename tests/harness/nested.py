@@ -288,7 +288,7 @@ class Nested:
         self.l1.run("(%s </dev/null >/tmp/l2-qemu.log 2>&1 &)" % cmd)
         try:
             self.qmp2 = pvr.Qmp(self.l0.serial_paths[2], self.log,
-                                greeting_timeout=120, tag="qmp2")
+                                greeting_timeout=120, tag="qmp2", qemu=self.l0)
         except pvr.TestFailure as e:
             raise pvr.TestFailure("%s; L2's QEMU says: %s" % (e, self.l2_qemu_log()))
         self.l2.boot(timeout=180)

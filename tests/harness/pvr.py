@@ -287,8 +287,11 @@ def kbuild(k, *path):
 class Qmp:
     """A minimal QMP client: commands in order, events collected."""
 
-    def __init__(self, path, log, greeting_timeout=30, tag="qmp"):
+    def __init__(self, path, log, greeting_timeout=30, tag="qmp", qemu=None):
+        """`qemu`: the Guest whose QEMU serves `path`, to say why the
+        connection closed."""
         self.log = lambda text: log("%s %s" % (tag, text))
+        self.qemu = qemu
         self.sock = connect_unix(path)
         # The greeting comes when the QEMU behind the socket starts.
         self.sock.settimeout(scaled(greeting_timeout))
@@ -347,11 +350,14 @@ class Qmp:
             msg["arguments"] = args
         self.log("-> %s" % json.dumps(msg))
         with self.cond:
-            self.file.write(json.dumps(msg).encode() + b"\n")
-            self.file.flush()
-            ok = self.cond.wait_for(lambda: self.replies or self.closed, scaled(timeout))
-            if not ok or not self.replies:
-                raise TestFailure("QMP %s: no reply within %ss" % (name, scaled(timeout)))
+            try:
+                self.file.write(json.dumps(msg).encode() + b"\n")
+                self.file.flush()
+            except OSError:
+                self.closed = True
+            self.cond.wait_for(lambda: self.replies or self.closed, scaled(timeout))
+            if not self.replies:
+                raise TestFailure("QMP %s: no reply %s" % (name, self._why_not(timeout)))
             reply = self.replies.pop(0)
         self.log("<- %s" % json.dumps(reply))
         return reply
@@ -381,10 +387,24 @@ class Qmp:
             return None
 
         with self.cond:
-            found = self.cond.wait_for(find, scaled(timeout))
+            found = None
+
+            def seen():
+                nonlocal found
+                found = find()
+                return found is not None or self.closed
+            self.cond.wait_for(seen, scaled(timeout))
         if not found:
-            raise TestFailure("no QMP event %s %s within %ss" % (name, match, scaled(timeout)))
+            raise TestFailure("no QMP event %s %s %s" % (name, match, self._why_not(timeout)))
         return found
+
+    def _why_not(self, timeout):
+        """Why a wait ended without what it waited for."""
+        if not self.closed:
+            return "within %ss" % scaled(timeout)
+        if self.qemu is None:
+            return "before the QMP connection closed"
+        return "before the QMP connection closed: %s" % self.qemu.exit_status()
 
     def close(self):
         try:
@@ -701,7 +721,7 @@ class Guest(Console):
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
         threading.Thread(target=self._reader, daemon=True).start()
-        self.qmp = Qmp(qmp_path, self.log)
+        self.qmp = Qmp(qmp_path, self.log, qemu=self)
 
     def now(self):
         return time.monotonic() - self.t0
