@@ -116,8 +116,8 @@ def load_tests():
 
 
 # The emulator's defects, not the code under test's: a test that fails
-# with one of these in its log is run once more (README, "One failure is
-# the emulator's").  Each: (what it is called in the output, the log's
+# with one of these in its log is run once more (README, "Three failures
+# are the emulator's").  Each: (what it is called in the output, the log's
 # name when kept, the pattern).
 EMULATOR_FAULTS = [
     # What a kernel under multi-threaded TCG prints when an idle vCPU's

@@ -284,6 +284,17 @@ def kbuild(k, *path):
     return os.path.join(BUILD, "k", k, *path)
 
 
+def why_not(closed, what, qemu, timeout):
+    """Why a wait on `what` (a console, a QMP connection) ended without
+    what it waited for: its time ran out, or it closed, and then how
+    `qemu` (the Guest serving it, if known) ended."""
+    if not closed:
+        return "within %ss" % scaled(timeout)
+    if qemu is None:
+        return "before %s closed" % what
+    return "before %s closed: %s" % (what, qemu.exit_status())
+
+
 class Qmp:
     """A minimal QMP client: commands in order, events collected."""
 
@@ -399,12 +410,7 @@ class Qmp:
         return found
 
     def _why_not(self, timeout):
-        """Why a wait ended without what it waited for."""
-        if not self.closed:
-            return "within %ss" % scaled(timeout)
-        if self.qemu is None:
-            return "before the QMP connection closed"
-        return "before the QMP connection closed: %s" % self.qemu.exit_status()
+        return why_not(self.closed, "the QMP connection", self.qemu, timeout)
 
     def close(self):
         try:
@@ -432,7 +438,7 @@ class Console:
     """A serial console: a transcript fed by a reader thread, and a busybox
     shell driven through it with explicit end markers."""
 
-    def __init__(self, log, tag="con"):
+    def __init__(self, log, tag="con", qemu=None):
         self.log = log
         self.tag = tag
         self.console = ""
@@ -440,7 +446,7 @@ class Console:
         self.seq = 0
         self.exited = False
         # The Guest whose QEMU serves this line, to say why it closed.
-        self.qemu = None
+        self.qemu = qemu
         self._partial = ""
         # (host time.monotonic(), line) of every whole line: the bench maps
         # a guest's kernel clock onto the host's with them.
@@ -491,12 +497,7 @@ class Console:
         return m
 
     def _why_not(self, timeout):
-        """Why a wait ended without what it waited for."""
-        if not self.exited:
-            return "within %ss" % scaled(timeout)
-        if self.qemu is None:
-            return "before the line closed"
-        return "before the line closed: %s" % self.qemu.exit_status()
+        return why_not(self.exited, "the line", self.qemu, timeout)
 
     def wait_for(self, pred, timeout, what):
         """Wait until pred() holds (it reads the transcript); returns its
@@ -639,8 +640,7 @@ class SocketConsole(Console):
     """A serial port QEMU exposes as a unix socket server."""
 
     def __init__(self, path, log, tag, qemu=None):
-        super().__init__(log, tag)
-        self.qemu = qemu
+        super().__init__(log, tag, qemu)
         self.sock = connect_unix(path)
         threading.Thread(target=self._reader, daemon=True).start()
 
@@ -679,8 +679,7 @@ class Guest(Console):
         self.dir = workdir(name)
         self.logf = open(os.path.join(self.dir, "log.txt"), "w")
         self.t0 = time.monotonic()
-        super().__init__(self.log)
-        self.qemu = self
+        super().__init__(self.log, qemu=self)
         self.project_devices = project_devices
         # close() stops QEMU: its exit is then no finding.
         self.stopping = False
