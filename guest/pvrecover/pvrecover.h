@@ -131,8 +131,8 @@ struct pvr_dev;
  * @released: the driver was released at quiesce; only touched by @work.
  * @vote: error_detected() result at quiesce; only touched by @work.
  * @drv: driver bound at quiesce, compared (never dereferenced) at REINIT
- *	so that a driver bound meanwhile is not called back; only touched
- *	by @work.
+ *	so that a driver bound meanwhile is not called back; set by @work,
+ *	cleared when a driver binds, both under the device lock.
  * @perm_ours: pvrecover itself set the channel state to perm_failure
  *	(PERM_FAILURE), so a later RESET_DONE may set it back; a perm_failure
  *	set by the PCI core (a disconnected function) is never set back.

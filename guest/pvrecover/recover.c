@@ -1167,8 +1167,15 @@ static int pvr_bus_notify(struct notifier_block *nb, unsigned long action,
 		/* The driver core holds the device lock here. */
 		mutex_lock(&pv->ctx_lock);
 		ctx = pvr_ctx_get(pv, pdev, GFP_KERNEL);
-		if (ctx)
+		if (ctx) {
 			pvr_snapshot(ctx);
+			/*
+			 * A driver bound now was not quiesced, even if it is
+			 * the same pci_driver again (an unbind and a bind):
+			 * it gets no callback meant for the one that was.
+			 */
+			ctx->drv = NULL;
+		}
 		mutex_unlock(&pv->ctx_lock);
 		break;
 	case BUS_NOTIFY_DEL_DEVICE:

@@ -3,7 +3,7 @@ injected in L0 at the root port above the nvme makes L1's kernel reset the
 link; vfio-pci signals the error to vhost-recover.ko, which sends L2
 ERROR_DETECTED at once and RESET_DONE only once L1's own recovery has
 finished.  L2's nvme driver recovers through reset_prepare/reset_done with
-its data, and L2 never pauses."""
+its data, and L2 never pauses.  L2's QEMU refuses to migrate it."""
 
 import nested
 import pvr
@@ -92,6 +92,15 @@ def run():
         pvr.check(len(acks) == 2, "acknowledgments %r" % acks)
         pvr.check(not any(e["event"] == "PVRECOVER_ACK_TIMEOUT" for e in n.qmp2.events),
                   "a notice timed out")
+        # Not migratable (spec 9.1): L2's QEMU names vhost-recover-pci among
+        # what blocks a migration (the vfio-pci function is another) and
+        # refuses one, and L2 runs on.
+        reasons = n.qmp2.cmd("query-migrate").get("blocked-reasons", [])
+        pvr.check([r for r in reasons if "vhost-recover" in r],
+                  "migration blockers %r" % reasons)
+        r = n.qmp2.cmd_raw("migrate", uri="exec:cat >/dev/null")
+        pvr.check("error" in r, "migrate: %r" % r)
+        nested.l2_running(n)
         n.l2.assert_kernel_healthy()
         n.l0.assert_kernel_healthy()
     finally:

@@ -1,16 +1,51 @@
 """An e1000e NIC (AER callbacks, no reset_prepare) loses its state in a real
 reset; it recovers through error_detected/slot_reset/resume and its link and
-traffic come back."""
+traffic come back.
+
+Then the end of the ladder a NIC reaches (spec 7.11): a non-fatal error
+on a function the guest cannot reset (its reset methods cleared) is
+answered need-reset with the function left quiesced, and the host's
+reset-done completes it with slot_reset/resume."""
 
 import pvr
 from _common import assert_order, recovery_device, steps
 
 NAME = "single/nic-aer-callbacks"
+BDF = "0000:01:00.0"
+DEV = "/sys/bus/pci/devices/" + BDF
 
 
 def traffic(g):
     """A DHCP exchange with QEMU's user-mode network: frames both ways."""
     g.run("udhcpc -i eth0 -n -q -t 5 -T 2 -s /bin/true >/dev/null 2>&1", timeout=60)
+
+
+def link_up(g):
+    g.run("ip link set eth0 up")
+    g.wait_guest("[ \"$(cat /sys/class/net/eth0/carrier 2>/dev/null)\" = 1 ]")
+
+
+def need_reset(g):
+    """A non-fatal error the guest cannot answer with a reset of its own:
+    NEED_RESET, quiesced until the host's reset-done (spec 7.11)."""
+    g.run("echo > %s/reset_method" % DEV)     # no reset method at all
+    seq = g.notify("nic0", "error-detected", fatal=False)
+    a = g.wait_ack(seq, timeout=120)
+    pvr.check((a["status"], a["method"]) == ("need-reset", "aer"),
+              "non-fatal error without a reset answered %s/%s"
+              % (a["status"], a["method"]))
+    pvr.check(steps(g, seq)[:2] == ["error_detected", "reset_function"],
+              "need-reset steps %r" % steps(g, seq))
+    done = g.notify("nic0", "reset-done")
+    d = g.wait_ack(done, timeout=120)
+    pvr.check((d["status"], d["method"]) == ("recovered", "aer"),
+              "reset-done after need-reset answered %s/%s"
+              % (d["status"], d["method"]))
+    pvr.check(steps(g, done)[:2] == ["slot_reset", "resume"],
+              "reset-done steps %r" % steps(g, done))
+    g.run("echo default > %s/reset_method" % DEV)
+    link_up(g)
+    traffic(g)
 
 
 def run():
@@ -62,8 +97,10 @@ def run():
         g.wait_guest("[ \"$(cat /sys/class/net/eth0/carrier 2>/dev/null)\" = 1 ]")
         traffic(g)
 
+        need_reset(g)
+
         c = g.pvr_sysfs()
-        pvr.check(c.get("recovered_aer") == 2 and c.get("failed") == 0,
+        pvr.check(c.get("recovered_aer") == 3 and c.get("failed") == 0,
                   "guest counters %r" % c)
         g.assert_kernel_healthy()
     finally:

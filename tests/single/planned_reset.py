@@ -8,7 +8,8 @@ emulated functions (QMP pvrecover-reset):
 2. nvme, silent guest: the guest is paused, so nobody answers; QEMU
    resets at the deadline, not later, and reports the deadline hit.  The
    prepare-reset never taken is merged with its reset-done into one
-   state-lost, from which the guest recovers once it runs again.
+   state-lost under the prepare-reset's seq, from which the guest
+   recovers once it runs again.
 3. virtio-blk, no callbacks: unbound on prepare-reset while it still
    works, reset, probed again after reset-done.
 
@@ -94,6 +95,9 @@ def cooperative_nvme(g, trace, data):
 
 def silent_nvme(g, trace, data):
     before = nvme_resets(trace)
+    # The seq the prepare-reset gets: the one after this notice's.
+    last = g.notify("nvme0", "error-detected", fatal=False)
+    g.wait_ack(last, timeout=60, status="recovered")
     g.qmp.cmd("stop")
     mark = len(g.qmp.events)
     plan(g, "nvme0", SILENT_DEADLINE_MS)
@@ -110,6 +114,13 @@ def silent_nvme(g, trace, data):
     a = ack["data"]
     pvr.check((a["notice"], a["status"], a["method"]) ==
               ("state-lost", "recovered", "reset-hooks"), "answer %r" % a)
+    # The merged notice kept the prepare-reset's seq; the reset-done had
+    # none of its own (spec 7.2.1, 7.5).
+    pvr.check(a["seq"] == last + 1, "state-lost seq %d, prepare-reset's %d"
+              % (a["seq"], last + 1))
+    nxt = g.notify("nvme0", "error-detected", fatal=False)
+    pvr.check(nxt == last + 2, "the next notice got seq %d, not %d" % (nxt, last + 2))
+    g.wait_ack(nxt, timeout=60, status="recovered")
     assert_data_and_new_io(g, "/dev/nvme0n1", data)
 
 
