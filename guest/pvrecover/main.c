@@ -370,8 +370,15 @@ static void pvr_rx_work(struct work_struct *work)
 		for (;;) {
 			mutex_lock(&pv->rx_lock);
 			got = pvr_take(pv, &raw, &len, &idx);
-			if (got && !--budget)
+			/*
+			 * Tell the device its buffer is back before the notice
+			 * is handled, which may take seconds: a notice it could
+			 * not place must not wait for that (spec 7.10.1).
+			 */
+			if (got) {
+				budget--;
 				virtqueue_kick(vq);
+			}
 			mutex_unlock(&pv->rx_lock);
 			if (!got)
 				break;
