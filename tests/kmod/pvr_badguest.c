@@ -12,6 +12,13 @@
  * With bad_notice_bufs=1 it also posts two notice buffers the host cannot
  * use (device-readable, and too short) ahead of the good ones.
  *
+ * With chained_notice_bufs=1 each good notice buffer is two descriptors of
+ * 16 bytes, which the host must fill as one (spec 7.4.1); every notice is
+ * logged as received, with its used length.
+ *
+ * The used length of every ack buffer the host gives back must be 0
+ * (7.4.1): the others are counted and logged before "done".
+ *
  * With guess_seq=N it answers seq N before it posts any notice buffer, so
  * before the host can have sent notice N: a guess at a queued notice,
  * which the host must not match.
@@ -48,6 +55,8 @@ struct bad_dev {
 	u8 (*abuf)[64];
 	unsigned int nabuf;
 	unsigned int next;
+	/* Ack buffers given back with a used length other than 0. */
+	unsigned int ack_len_bad;
 };
 
 static unsigned int flood = BAD_FLOOD;
@@ -64,15 +73,45 @@ module_param(bad_notice_bufs, bool, 0444);
 MODULE_PARM_DESC(bad_notice_bufs,
 		 "first post a device-readable and a short notice buffer");
 
+static bool chained_notice_bufs;
+module_param(chained_notice_bufs, bool, 0444);
+MODULE_PARM_DESC(chained_notice_bufs,
+		 "post each notice buffer as two descriptors of 16 bytes");
+
+/* Take back the ack buffers the host consumed, checking their length. */
+static void bad_reclaim(struct bad_dev *bd)
+{
+	unsigned int len;
+
+	while (virtqueue_get_buf(bd->avq, &len))
+		if (len)
+			bd->ack_len_bad++;
+}
+
+/* Post one good notice buffer: one descriptor, or two halves. */
+static void bad_post_notice(struct bad_dev *bd,
+			    struct virtio_pvrecover_notice *n)
+{
+	struct scatterlist sg[2];
+
+	if (!chained_notice_bufs) {
+		sg_init_one(sg, n, sizeof(*n));
+		virtqueue_add_inbuf(bd->nvq, sg, 1, n, GFP_KERNEL);
+		return;
+	}
+	sg_init_table(sg, 2);
+	sg_set_buf(&sg[0], n, sizeof(*n) / 2);
+	sg_set_buf(&sg[1], (u8 *)n + sizeof(*n) / 2, sizeof(*n) / 2);
+	virtqueue_add_inbuf(bd->nvq, sg, 2, n, GFP_KERNEL);
+}
+
 /* Wait for a free ack slot: reclaim what the host consumed. */
 static u8 *bad_slot(struct bad_dev *bd)
 {
-	unsigned int len;
 	int tries;
 
 	for (tries = 0; tries < 10000; tries++) {
-		while (virtqueue_get_buf(bd->avq, &len))
-			;
+		bad_reclaim(bd);
 		if (bd->avq->num_free)
 			return bd->abuf[bd->next++ % bd->nabuf];
 		usleep_range(100, 200);
@@ -124,10 +163,8 @@ static void bad_fill_notices(struct bad_dev *bd)
 		sg_init_one(&sg, &bd->badn[1], sizeof(bd->badn[1]) / 2);
 		virtqueue_add_inbuf(bd->nvq, &sg, 1, &bd->badn[1], GFP_KERNEL);
 	}
-	for (i = 0; i < BAD_NBUFS; i++) {
-		sg_init_one(&sg, &bd->nbuf[i], sizeof(bd->nbuf[i]));
-		virtqueue_add_inbuf(bd->nvq, &sg, 1, &bd->nbuf[i], GFP_KERNEL);
-	}
+	for (i = 0; i < BAD_NBUFS; i++)
+		bad_post_notice(bd, &bd->nbuf[i]);
 	virtqueue_kick(bd->nvq);
 }
 
@@ -136,7 +173,7 @@ static void bad_script(struct work_struct *work)
 	struct bad_dev *bd = container_of(work, struct bad_dev, script);
 	struct virtio_pvrecover_ack a;
 	u8 longer[sizeof(a) + 16];
-	unsigned int i, len, posted = 0;
+	unsigned int i, posted = 0;
 
 	/* Malformed: short, status 0, status 99, method 77, reserved set. */
 	bad_ack(&a, 1, VIRTIO_PVRECOVER_S_RECOVERED, 0);
@@ -181,12 +218,13 @@ static void bad_script(struct work_struct *work)
 	}
 	/* Done once the host has taken every one of them. */
 	for (i = 0; i < 10000 && bd->avq->num_free < bd->nabuf; i++) {
-		while (virtqueue_get_buf(bd->avq, &len))
-			;
+		bad_reclaim(bd);
 		usleep_range(100, 200);
 	}
 	if (guess_seq)
 		bad_fill_notices(bd);
+	pr_info("ack buffers given back with a used length: %u\n",
+		bd->ack_len_bad);
 	pr_info("done %u\n", posted);
 }
 
@@ -203,8 +241,14 @@ static void bad_answer(struct work_struct *work)
 		if (len < sizeof(*n)) {
 			/* A bad buffer the host gave back: reuse it, whole. */
 			pr_info("notice buffer given back with %u bytes\n", len);
-			goto repost;
+			sg_init_one(&sg, n, sizeof(*n));
+			virtqueue_add_inbuf(bd->nvq, &sg, 1, n, GFP_KERNEL);
+			virtqueue_kick(bd->nvq);
+			continue;
 		}
+		pr_info("notice seq %u type %u depth %u path %*phN, %u bytes\n",
+			le32_to_cpu(n->seq), le16_to_cpu(n->type), n->addr.depth,
+			(int)sizeof(n->addr.path), n->addr.path, len);
 		memset(&a, 0, sizeof(a));
 		a.seq = n->seq;
 		a.type = cpu_to_le16(le16_to_cpu(n->type) + 1);
@@ -213,9 +257,7 @@ static void bad_answer(struct work_struct *work)
 		pr_info("answering seq %u with a wrong echo\n",
 			le32_to_cpu(n->seq));
 		bad_post(bd, &a, sizeof(a), false);
-repost:
-		sg_init_one(&sg, n, sizeof(*n));
-		virtqueue_add_inbuf(bd->nvq, &sg, 1, n, GFP_KERNEL);
+		bad_post_notice(bd, n);
 		virtqueue_kick(bd->nvq);
 	}
 }

@@ -5,7 +5,9 @@ echo their notice, a flood, and a guess at the seq of a notice still
 queued.  QEMU counts them, reports none of them as an acknowledgment, acts
 on no device, and stays responsive.  It also posts two notice buffers QEMU
 cannot use (device-readable, too short): they come back empty and the
-notice goes in the next good one (spec 7.4.1)."""
+notice goes in the next good one, which is two descriptors of 16 bytes:
+QEMU fills it as one (spec 7.4.1).  Every ack buffer comes back with used
+length 0 (7.4.1)."""
 
 import pvr
 from _common import nvme_guest, read_digest, write_pattern
@@ -23,8 +25,11 @@ def run():
         data = write_pattern(g, "/dev/nvme0n1")
         mark = g.mark()
         g.run("insmod /lib/modules/$(uname -r)/extra/pvr_badguest.ko flood=%d "
-              "bad_notice_bufs=1" % FLOOD)
+              "bad_notice_bufs=1 chained_notice_bufs=1" % FLOOD)
         m = g.wait_console(r"pvr_badguest: done (\d+)\r?\n", 300, mark)
+        acklen = g.wait_console(r"given back with a used length: (\d+)", 10, mark)
+        pvr.check(acklen.group(1) == "0",
+                  "%s ack buffers given back with a used length" % acklen.group(1))
         pvr.check(int(m.group(1)) == MALFORMED + UNSENT + FLOOD,
                   "posted %s acks" % m.group(1))
 
@@ -42,6 +47,10 @@ def run():
         g.wait_console(r"(?s)notice buffer given back with 0 bytes.*"
                        r"notice buffer given back with 0 bytes", 30, mark)
         g.wait_console(r"answering seq %d with a wrong echo" % seq, 30, mark)
+        # Whole, through the chain: type error-detected, the nvme two hops
+        # down (its root port, then device 0 function 0), 32 bytes.
+        g.wait_console(r"notice seq %d type 1 depth 2 path [0-9a-f]{2}00000000000000,"
+                       r" 32 bytes" % seq, 10, mark)
         g.qmp.wait_event("PVRECOVER_ACK_TIMEOUT", 30, seq=seq)
         q = g.qmp.cmd("query-pvrecover")[0]
         pvr.check(q["malformed-acks"] == MALFORMED + 1 and q["acks"] == 0,
