@@ -1,6 +1,9 @@
 """pvrecover.ko unloads and reloads, idle and with notices pending.  The
 seqs QEMU gives run on from 1 across the device resets the reloads make,
-and a notice QEMU refuses takes none (spec 7.2.1)."""
+and a notice QEMU refuses takes none (spec 7.2.1).  The configuration the
+driver reads at each probe is version 1 with the same values (5.1)."""
+
+import re
 
 import pvr
 from _common import nvme_guest, read_digest, write_pattern
@@ -51,6 +54,12 @@ def run():
         pvr.check(last == seqs[-1] + 1, "seq %d after %d" % (last, seqs[-1]))
         pvr.check(read_digest(g, "/dev/nvme0n1") == data, "data differs after reloads")
         g.run("dd if=/dev/nvme0n1 of=/dev/null bs=64k count=16 iflag=direct")
+        # The configuration the driver read at each of the three probes,
+        # across two device resets: version 1, the same values (5.1).
+        ready = re.findall(r"pvrecover: ready, version (\d+), planned-reset (\w+), "
+                           r"quiesce timeout (\d+) ms", g.console)
+        pvr.check(len(ready) == 3 and set(ready) == {("1", "on", "60000")},
+                  "configuration read at the probes: %r" % ready)
         g.assert_kernel_healthy()
     finally:
         g.close()
