@@ -41,6 +41,11 @@
 
 #include "vfio_function.h"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The module's bound on one function's queue (VREC_QUEUE_PER_FN). */
+#define QUEUE_PER_FN 16
+
 static int failed;
 
 static void result(const char *name, int ok, const char *fmt, long a, long b)
@@ -113,9 +118,13 @@ static long ms_since(const struct timespec *t0)
 	       (now.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+/* VHOST_RECOVER_EV_DROPPED records wait_reset() skipped, of each notice. */
+static unsigned int dropped_skipped[VIRTIO_PVRECOVER_N_PREPARE_RESET + 1];
+
 /*
  * Wait, at most @ms, for a VHOST_RECOVER_EV_RESET record, polling the event
- * eventfd @evfd; other records are skipped.  0: none came.
+ * eventfd @evfd; other records are skipped (dropped ones counted in
+ * dropped_skipped).  0: none came.
  */
 static int wait_reset(int fd, int evfd, long ms,
 		      struct vhost_recover_event *out)
@@ -137,11 +146,15 @@ static int wait_reset(int fd, int evfd, long ms,
 			.events = (unsigned long)ev };
 		if (ioctl(fd, VHOST_RECOVER_GET_EVENTS, &evs) < 0)
 			return 0;
-		for (i = 0; i < evs.count; i++)
+		for (i = 0; i < evs.count; i++) {
 			if (ev[i].flags & VHOST_RECOVER_EV_RESET) {
 				*out = ev[i];
 				return 1;
 			}
+			if (ev[i].flags == VHOST_RECOVER_EV_DROPPED &&
+			    ev[i].notice < ARRAY_SIZE(dropped_skipped))
+				dropped_skipped[ev[i].notice]++;
+		}
 		if (evs.count == 16)
 			continue;
 		left = ms - ms_since(&t0);
@@ -173,6 +186,56 @@ static int set_param(const char *name, const char *val, char *old,
 }
 
 #define STAT(field) offsetof(struct vhost_recover_stats, field)
+
+/*
+ * A function's queue is bounded (spec 7.5.1).  With no guest, each planned
+ * reset adds one notice (its PREPARE_RESET, merged with its RESET_DONE into
+ * a STATE_LOST) until the module's 16 per function; then both halves of
+ * the next are refused, counted and reported, and nothing waits.
+ */
+static void queue_bound(int fd, int evfd, __u32 cookie)
+{
+	struct vhost_recover_reset_done d = { .cookie = cookie };
+	unsigned int i, full = 0, reported;
+	struct vhost_recover_stats s0, s;
+	struct vhost_recover_event ev[8];
+	struct vhost_recover_events evs;
+	struct vhost_recover_reset r;
+	int ok = 1;
+
+	expect("bound-start-empty", fd, VHOST_RECOVER_GUEST_RESET, NULL, 0);
+	reported = dropped_skipped[VIRTIO_PVRECOVER_N_PREPARE_RESET];
+	for (i = 0; i <= QUEUE_PER_FN && ok; i++) {
+		s0 = stats(fd);
+		r = (struct vhost_recover_reset){ .cookie = cookie,
+			.deadline_ms = 10 };
+		ok = !ioctl(fd, VHOST_RECOVER_PLAN_RESET, &r) &&
+		     wait_reset(fd, evfd, 5000, &ev[0]) &&
+		     !ioctl(fd, VHOST_RECOVER_RESET_DONE, &d);
+		s = stats(fd);
+		if (i < QUEUE_PER_FN)
+			ok = ok && s.queued == i + 1 &&
+			     s.notices_dropped == s0.notices_dropped;
+		else
+			full = ok && s.queued == QUEUE_PER_FN &&
+			       s.notices_dropped == s0.notices_dropped + 2;
+	}
+	result("bound-per-function", ok && full, "plan %ld queued %ld", i,
+	       (long)stats(fd).queued);
+	/* The prepare-reset's record came before the reset was due. */
+	evs = (struct vhost_recover_events){ .count = 8,
+		.events = (unsigned long)ev };
+	expect("get-events-bound", fd, VHOST_RECOVER_GET_EVENTS, &evs, 0);
+	result("bound-refusal-reported",
+	       dropped_skipped[VIRTIO_PVRECOVER_N_PREPARE_RESET] == reported + 1 &&
+	       evs.count == 1 && ev[0].cookie == cookie && ev[0].seq == 0 &&
+	       ev[0].flags == VHOST_RECOVER_EV_DROPPED &&
+	       ev[0].notice == VIRTIO_PVRECOVER_N_RESET_DONE,
+	       "records %ld then %ld",
+	       dropped_skipped[VIRTIO_PVRECOVER_N_PREPARE_RESET] - reported,
+	       evs.count);
+	expect("bound-guest-reset", fd, VHOST_RECOVER_GUEST_RESET, NULL, 0);
+}
 
 /*
  * Planned resets of the function attached as @cookie, with no guest: every
@@ -325,6 +388,8 @@ static void planned_resets(int fd, int evfd, __u32 cookie)
 	       "errno %ld%ld", errno, 0);
 	expect("reset-done-after-owner-timeout", fd, VHOST_RECOVER_RESET_DONE,
 	       &d, EINVAL);
+
+	queue_bound(fd, evfd, cookie);
 
 	/* Left due: closing the file must clean it up (see the end). */
 	r = (struct vhost_recover_reset){ .cookie = cookie, .deadline_ms = 50 };
