@@ -12,6 +12,11 @@
  * With bad_notice_bufs=1 it also posts two notice buffers the host cannot
  * use (device-readable, and too short) ahead of the good ones.
  *
+ * With zero_notice_buf=1 it first posts a notice buffer of 0 bytes, which
+ * a virtio device must treat as an error of the driver's: QEMU marks
+ * itself DEVICE_NEEDS_RESET when it takes it, and must then use noticeq no
+ * more until it is reset (spec 6.1).
+ *
  * With chained_notice_bufs=1 each good notice buffer is two descriptors of
  * 16 bytes, which the host must fill as one (spec 7.4.1); every notice is
  * logged as received, with its used length.
@@ -49,6 +54,8 @@ struct bad_dev {
 	struct virtio_pvrecover_notice nbuf[BAD_NBUFS];
 	/* Posted first with bad_notice_bufs: device-readable, and short. */
 	struct virtio_pvrecover_notice badn[2];
+	/* Posted first of all with zero_notice_buf, with length 0. */
+	struct virtio_pvrecover_notice zeron;
 	struct work_struct script;
 	struct work_struct answer;
 	/* One ack buffer per slot of the ack queue, reused. */
@@ -72,6 +79,10 @@ static bool bad_notice_bufs;
 module_param(bad_notice_bufs, bool, 0444);
 MODULE_PARM_DESC(bad_notice_bufs,
 		 "first post a device-readable and a short notice buffer");
+
+static bool zero_notice_buf;
+module_param(zero_notice_buf, bool, 0444);
+MODULE_PARM_DESC(zero_notice_buf, "first post a notice buffer of 0 bytes");
 
 static bool chained_notice_bufs;
 module_param(chained_notice_bufs, bool, 0444);
@@ -157,6 +168,10 @@ static void bad_fill_notices(struct bad_dev *bd)
 	struct scatterlist sg;
 	unsigned int i;
 
+	if (zero_notice_buf) {
+		sg_init_one(&sg, &bd->zeron, 0);
+		virtqueue_add_inbuf(bd->nvq, &sg, 1, &bd->zeron, GFP_KERNEL);
+	}
 	if (bad_notice_bufs) {
 		sg_init_one(&sg, &bd->badn[0], sizeof(bd->badn[0]));
 		virtqueue_add_outbuf(bd->nvq, &sg, 1, &bd->badn[0], GFP_KERNEL);

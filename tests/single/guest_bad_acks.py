@@ -7,16 +7,50 @@ on no device, and stays responsive.  It also posts two notice buffers QEMU
 cannot use (device-readable, too short): they come back empty and the
 notice goes in the next good one, which is two descriptors of 16 bytes:
 QEMU fills it as one (spec 7.4.1).  Every ack buffer comes back with used
-length 0 (7.4.1)."""
+length 0 (7.4.1).  Last, a notice buffer of 0 bytes makes QEMU mark itself
+DEVICE_NEEDS_RESET: it writes nothing more until a new driver resets it,
+then delivers what it queued meanwhile (6.1)."""
+
+import re
 
 import pvr
 from _common import nvme_guest, read_digest, write_pattern
 
 NAME = "single/guest-bad-acks"
+NEEDS_RESET = 0x40  # VIRTIO_CONFIG_S_NEEDS_RESET
 MALFORMED = 7       # short, status 0, status 99, method 77, reserved,
                     # device-writable, too long: see tests/kmod
 UNSENT = 1          # an answer to seq 0, which no notice carries
 FLOOD = 5000
+
+
+def needs_reset(g):
+    """A notice buffer of 0 bytes is the driver's error: QEMU marks itself
+    DEVICE_NEEDS_RESET on taking it, and writes no notice until the device
+    is reset; the notices queued meanwhile reach the next driver (spec
+    6.1)."""
+    g.run("rmmod pvr_badguest")
+    mark = g.mark()
+    g.run("insmod /lib/modules/$(uname -r)/extra/pvr_badguest.ko flood=0 "
+          "zero_notice_buf=1")
+    g.wait_console(r"pvr_badguest: done \d+\r?\n", 60, mark)
+    seqs = [g.notify("nvme0", "state-lost")]
+    g.wait_guest("s=$(cat /sys/bus/virtio/drivers/pvr_badguest/virtio*/status); "
+                 "[ $((s & %d)) -ne 0 ]" % NEEDS_RESET)
+    seqs.append(g.notify("nvme0", "state-lost"))
+    # Both wait in QEMU's queue, though the driver posted good buffers.
+    q = g.qmp.cmd("query-pvrecover")[0]
+    pvr.check(q["queued"] == 2, "notices written after DEVICE_NEEDS_RESET: %r" % q)
+    pvr.check(not re.search(r"pvr_badguest: notice seq (%d|%d) " % tuple(seqs),
+                            g.console[mark:]),
+              "the broken device wrote a notice")
+    # The reset a new driver makes brings it back; both are delivered.
+    g.run("rmmod pvr_badguest")
+    g.run("modprobe pvrecover")
+    for seq in seqs:
+        a = g.wait_ack(seq, timeout=120)
+        pvr.check(a["status"] == "recovered", "seq %d answered %r" % (seq, a))
+    pvr.check(g.qmp.cmd("query-pvrecover")[0]["queued"] == 0, "still queued")
 
 
 def run():
@@ -80,6 +114,8 @@ def run():
                   "after the answer %r" % q)
         pvr.check(len([e for e in g.qmp.events if e["event"] == "PVRECOVER_ACK"]) == 1,
                   "more than the answer reported")
+
+        needs_reset(g)
         g.assert_kernel_healthy()
     finally:
         g.close()
