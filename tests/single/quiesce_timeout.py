@@ -51,6 +51,8 @@ BAD_CONFIG = [
     ({"quiesce-timeout-ms": 5000, "max-deadline-ms": 5000}, "quiesce-timeout-ms"),
     ({"ack-timeout-ms": 600001}, "ack-timeout-ms"),
     ({"max-deadline-ms": 60001}, "max-deadline-ms"),
+    # A covered vfio function's reset-done would come after it (7.12.2).
+    ({"vfio-reset-delay-ms": 60000}, "vfio-reset-delay-ms"),
 ]
 
 
