@@ -283,8 +283,10 @@ def silent_round(n):
 def load_round(n, con, kcon, name, i, native=False):
     """Four writers with requests always in flight through a fatal error,
     in the guest whose shell is `con` and kernel console `kcon`: (longest
-    write, round time of the first write that completed after L1's
-    recovery was over: every write in flight waited for it)."""
+    write, round time of the first write that completed after L1's link
+    reset: every write in flight waited for the reset and the recovery
+    after it).  Not after L1's last AER line: natively nvme resumes its
+    queues a moment before the AER core prints it."""
     l0m, mark = n.l0.mark(), kcon.mark()
     w = Writer(con, DEV, name, 4, 8 + 8 * i, stall_ms=WRITE_STALL_MS)
     ev = len(n.qmp2.events) if n.qmp2 else 0
@@ -297,13 +299,14 @@ def load_round(n, con, kcon, name, i, native=False):
         pvr.check(ack["data"]["status"] == "recovered", "load: %r" % ack["data"])
     r = Round(t0)
     k1 = r.on(n.l0, l0m)
-    done = k1(timeline.log_lines(n.l0, l0m, RECOVERY_DONE)[0][0])
+    aer = k1(timeline.log_lines(n.l0, l0m, nested.AER_FATAL_LINE)[0][0])
+    link = [k1(t) for t, _ in timeline.log_lines(n.l0, l0m, LINK_RESET)[:1]] or [aer]
 
     def first_write():
-        # The first write that completes once L1's recovery is over.
+        # The first write that completes once L1 has reset the link.
         k = r.on(kcon, mark)
         ends = [k(end) for end, _, _ in timeline.stalls(kcon, mark, "io_writer")
-                if k(end) > done]
+                if k(end) > link[0]]
         return min(ends) if ends else None
     first = kcon.wait_for(first_write, 60, "%s: a write after the recovery" % name)
     longest = w.finish(n.log) / 1e3

@@ -135,7 +135,7 @@ def anchor_sections(native, vhost, user):
     if nl and pl:
         rows = [["longest write", spread([a for a, _ in nl]), spread([a for a, _ in pl]),
                  "%.2f" % (med([a for a, _ in pl]) / med([a for a, _ in nl]))],
-                ["first write completed after L1's recovery",
+                ["first write completed after L1's link reset",
                  spread([b for _, b in nl]), spread([b for _, b in pl]),
                  "%.2f" % (med([b for _, b in pl]) / med([b for _, b in nl]))]]
         out.append(section("Under load: four writers with requests always in flight",
