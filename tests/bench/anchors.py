@@ -219,6 +219,17 @@ def pv_round(n):
         split["gap: ED answered to reset_done"] = cbs[1][0] - ed_ans
     if host.get(("reset-done", "queued")) is not None:
         split["host done to RD queued"] = host[("reset-done", "queued")] - r.host_done
+    # Reset-done's latency, taken apart: its way from L1's worker to L2's
+    # rx work; a wait behind the function's reset_prepare, when that
+    # outlasts the host's recovery; pvrecover's own step before
+    # reset_done (restoring config space), on L2's clock alone.
+    rd_got = guest.get(("reset-done", "notice_received", None))
+    if rd_got is not None:
+        if host.get(("reset-done", "sent")) is not None:
+            split["RD sent (L1) to received (L2)"] = rd_got - host[("reset-done", "sent")]
+        free = max(rd_got, ed_ans if ed_ans is not None else rd_got)
+        split["RD waits behind reset_prepare"] = free - rd_got
+        split["RD config restore (received or free to reset_done)"] = cbs[1][0] - free
     # Negative when the read completed inside reset_done (nvme resubmits
     # what reset_prepare requeued before reset_done returns).
     split["reset_done's end to first read"] = r.total - cbs[1][1]
