@@ -227,6 +227,14 @@ def pv_round(n):
     if rd_got is not None:
         if host.get(("reset-done", "sent")) is not None:
             split["RD sent (L1) to received (L2)"] = rd_got - host[("reset-done", "sent")]
+        # The last interrupt before it is the one that queued the rx
+        # work that took it: its way splits there, the second part on
+        # L2's clock alone.
+        irqs = [k2(e.time) + fix for e in pvr.traces(n.l2, "pvrb_vq_irq", l2m)]
+        irq = max((t for t in irqs if t <= rd_got), default=None)
+        if irq is not None and host.get(("reset-done", "sent")) is not None:
+            split["RD sent (L1) to L2's interrupt"] = irq - host[("reset-done", "sent")]
+            split["RD L2's interrupt to received"] = rd_got - irq
         free = max(rd_got, ed_ans if ed_ans is not None else rd_got)
         split["RD waits behind reset_prepare"] = free - rd_got
         split["RD config restore (received or free to reset_done)"] = cbs[1][0] - free
@@ -265,6 +273,14 @@ def limit_round(n):
         got[ev] = pvr.wait_trace(n.l2, ev, 30, l2m).time
     return (got["pvrb_prep_out"] - got["pvrb_prep_in"],
             got["pvrb_done_out"] - got["pvrb_done_in"])
+
+
+def arm_irq_probe(con):
+    """A kprobe on vring_interrupt(): in L2 only the recovery device is a
+    virtio device, so it marks each of its interrupts (noticeq or ackq)."""
+    t = "/sys/kernel/tracing"
+    con.run("echo 'p:pvrb/pvrb_vq_irq vring_interrupt' >> %s/kprobe_events && "
+            "echo 1 > %s/events/pvrb/pvrb_vq_irq/enable" % (t, t))
 
 
 def arm_kprobes(con):
@@ -333,6 +349,7 @@ def run_pvrecover(name, backend, rounds, load_rounds=0, limit_rounds=0,
     out = {"rounds": [], "limit": [], "load": [], "silent": [], "idle": None}
     try:
         n.boot(backend=backend)
+        arm_irq_probe(n.l2)
         start_reader(n.l2)
         for _ in range(rounds):
             out["rounds"].append(pv_round(n))
