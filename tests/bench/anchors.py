@@ -224,17 +224,18 @@ def pv_round(n):
     # outlasts the host's recovery; pvrecover's own step before
     # reset_done (restoring config space), on L2's clock alone.
     rd_got = guest.get(("reset-done", "notice_received", None))
+    rd_sent = host.get(("reset-done", "sent"))
     if rd_got is not None:
-        if host.get(("reset-done", "sent")) is not None:
-            split["RD sent (L1) to received (L2)"] = rd_got - host[("reset-done", "sent")]
         # The last interrupt before it is the one that queued the rx
         # work that took it: its way splits there, the second part on
         # L2's clock alone.
         irqs = [k2(e.time) + fix for e in pvr.traces(n.l2, "pvrb_vq_irq", l2m)]
         irq = max((t for t in irqs if t <= rd_got), default=None)
-        if irq is not None and host.get(("reset-done", "sent")) is not None:
-            split["RD sent (L1) to L2's interrupt"] = irq - host[("reset-done", "sent")]
-            split["RD L2's interrupt to received"] = rd_got - irq
+        if rd_sent is not None:
+            split["RD sent (L1) to received (L2)"] = rd_got - rd_sent
+            if irq is not None:
+                split["RD sent (L1) to L2's interrupt"] = irq - rd_sent
+                split["RD L2's interrupt to received"] = rd_got - irq
         free = max(rd_got, ed_ans if ed_ans is not None else rd_got)
         split["RD waits behind reset_prepare"] = free - rd_got
         split["RD config restore (received or free to reset_done)"] = cbs[1][0] - free

@@ -11,10 +11,9 @@ fatal error is recovered as usual."""
 
 import nested
 import pvr
-from _common import assert_data_and_new_io, write_pattern
+from _common import assert_data_and_new_io, hold_notices, write_pattern
 
 NAME = "nested/replug-sent-notice"
-HOLD = "/sys/module/pvrecover/parameters/test_hold_notices"
 
 
 def run():
@@ -27,7 +26,7 @@ def run():
         data = write_pattern(n.l2, "/dev/nvme0n1")
         base = n.l2.pvr_sysfs()
 
-        n.l2.run("echo 1 > %s" % HOLD)
+        hold_notices(n.l2, True)
         l1_mark = n.l0.mark()
         n.inject_fatal()
         ed = n.wait_trace("notice_sent", 60, l1_mark, type="error-detected")["seq"]
@@ -49,7 +48,7 @@ def run():
 
         q = n.qmp2.cmd("query-pvrecover")[0]
         mark = n.l2.mark()
-        n.l2.run("echo 0 > %s" % HOLD)
+        hold_notices(n.l2, False)
         for seq in (ed, rd):
             a = pvr.wait_trace(n.l2, "pvrecover_notice_answered", 60, mark, seq=seq)
             pvr.check(a["status"] == "unknown-device",

@@ -64,6 +64,13 @@ def unplug(g, ident, bdf=None):
         g.wait_guest("[ ! -e /sys/bus/pci/devices/%s ]" % bdf, 60)
 
 
+def hold_notices(g, on):
+    """pvrecover's test_hold_notices: while set, notices the device writes
+    stay in the used ring, as with a guest slow to take them."""
+    g.run("echo %d > /sys/module/pvrecover/parameters/test_hold_notices"
+          % (1 if on else 0))
+
+
 def devfn(bdf):
     """A path entry (spec 7.1) from a guest BDF: '0000:00:03.0' -> 0x18."""
     dev, fn = bdf.split(":")[2].split(".")

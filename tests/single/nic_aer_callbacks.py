@@ -20,9 +20,13 @@ def traffic(g):
     g.run("udhcpc -i eth0 -n -q -t 5 -T 2 -s /bin/true >/dev/null 2>&1", timeout=60)
 
 
+def wait_carrier(g):
+    g.wait_guest("[ \"$(cat /sys/class/net/eth0/carrier 2>/dev/null)\" = 1 ]")
+
+
 def link_up(g):
     g.run("ip link set eth0 up")
-    g.wait_guest("[ \"$(cat /sys/class/net/eth0/carrier 2>/dev/null)\" = 1 ]")
+    wait_carrier(g)
 
 
 def need_reset(g):
@@ -57,8 +61,7 @@ def run():
     try:
         g.boot()
         g.wait_guest("[ -e /sys/class/net/eth0 ]")
-        g.run("ip link set eth0 up")
-        g.wait_guest("[ \"$(cat /sys/class/net/eth0/carrier 2>/dev/null)\" = 1 ]")
+        link_up(g)
         traffic(g)
 
         seq = g.notify("nic0", "error-detected", fatal=True, reset=True)
@@ -82,7 +85,7 @@ def run():
         assert_order(g, done["seq"], "slot_reset", done["seq"], "resume")
 
         # The link comes back and frames flow again.
-        g.wait_guest("[ \"$(cat /sys/class/net/eth0/carrier 2>/dev/null)\" = 1 ]")
+        wait_carrier(g)
         traffic(g)
 
         # A non-fatal error: e1000e votes NEED_RESET, so the guest resets the
@@ -94,7 +97,7 @@ def run():
         pvr.check(steps(g, seq)[:4] == ["error_detected", "reset_function",
                                         "slot_reset", "resume"],
                   "non-fatal steps %r" % steps(g, seq))
-        g.wait_guest("[ \"$(cat /sys/class/net/eth0/carrier 2>/dev/null)\" = 1 ]")
+        wait_carrier(g)
         traffic(g)
 
         need_reset(g)

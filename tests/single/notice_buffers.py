@@ -25,7 +25,8 @@ about a function take seconds.
 import time
 
 import pvr
-from _common import assert_data_and_new_io, nvme_guest, read_digest, write_pattern
+from _common import (assert_data_and_new_io, hold_notices, nvme_guest, read_digest,
+                     write_pattern)
 
 NAME = "single/notice-buffers"
 DEFAULT_KERNEL_ONLY = True   # the device's and the driver's rules, not the kernel's
@@ -40,10 +41,6 @@ DISPATCH_DELAY_MS = 4000
 # Longer than the first part holds a notice (fewer than 64 timed-out
 # notices are remembered, 7.6), shorter than the canary's wait in the last.
 ACK_TIMEOUT_MS = 9000
-
-
-def hold(g, on):
-    g.run("echo %d > %stest_hold_notices" % (1 if on else 0, PARAMS))
 
 
 def queued(g):
@@ -70,7 +67,7 @@ def acked(g, seq, start=0, end=None):
 
 def buffers(g):
     mark = g.mark()
-    hold(g, True)
+    hold_notices(g, True)
     first = g.notify("nvme0", "error-detected", fatal=False)
     g.wait_console(r"pvrecover: holding notices", 30, mark)
     for i in range(BUFFERS):
@@ -81,7 +78,7 @@ def buffers(g):
 
     g.run("echo %d > %stest_dispatch_delay_ms" % (DISPATCH_DELAY_MS, PARAMS))
     ev_mark = len(g.qmp.events)
-    hold(g, False)
+    hold_notices(g, False)
     # The first notice's buffer is back while its handling sleeps.
     seen = wait_queued(g, 0, DISPATCH_DELAY_MS / 1000 - 1)
     pvr.check(not acked(g, first, ev_mark, seen),
@@ -98,14 +95,14 @@ def buffers(g):
 
 def one_at_a_time(g):
     mark = g.mark()
-    hold(g, True)
+    hold_notices(g, True)
     seqs = [g.notify("nvme0", "error-detected", fatal=False),
             g.notify("nvme0", "state-lost"),
             g.notify("nvme0", "error-detected", fatal=False)]
     pvr.check(seqs == [0xfffffffe, 0xffffffff, 1],
               "seqs %r: not 0xfffffffe, 0xffffffff, then 1 (7.2.1)" % seqs)
     g.wait_console(r"pvrecover: holding notices", 30, mark)
-    hold(g, False)
+    hold_notices(g, False)
     for s in seqs:
         a = g.wait_ack(s, timeout=120)
         pvr.check(a["status"] == "recovered", "seq %d answered %r" % (s, a))
@@ -129,13 +126,13 @@ def one_at_a_time(g):
 def sent_unchanged(g, data):
     mark = g.mark()
     ev_mark = len(g.qmp.events)
-    hold(g, True)
+    hold_notices(g, True)
     g.qmp.cmd("pvrecover-reset", device="nvme0", **{"deadline-ms": 1000})
     g.wait_console(r"pvrecover: holding notices", 30, mark)
     _, reset = g.qmp.wait_event("PVRECOVER_RESET", 30, ev_mark, device="nvme0")
     pvr.check(reset["data"]["deadline-hit"] and reset["data"]["success"],
               "reset %r" % reset["data"])
-    hold(g, False)
+    hold_notices(g, False)
     _, done = g.qmp.wait_event("PVRECOVER_ACK", 120, ev_mark, device="nvme0",
                                notice="reset-done")
     answers = [e["data"] for e in g.qmp.events[ev_mark:]
@@ -153,7 +150,7 @@ def sent_unchanged(g, data):
 
 def machine_reset(g, data):
     mark = g.mark()
-    hold(g, True)
+    hold_notices(g, True)
     old = [g.notify("nvme0", "state-lost"), g.notify("nvme0", "state-lost")]
     g.qmp.cmd("pvrecover-reset", device="nvme0", **{"deadline-ms": 2000})
     g.wait_console(r"pvrecover: holding notices", 30, mark)
@@ -172,13 +169,13 @@ def machine_reset(g, data):
     # A notice of the new boot that times out: the forgotten ones, queued
     # before it with the same timeout, and the plan, due before it, would
     # have been reported by then.
-    hold(g, True)
+    hold_notices(g, True)
     canary = g.notify("nvme0", "error-detected", fatal=False)
     g.qmp.wait_event("PVRECOVER_ACK_TIMEOUT", 60, ev_mark, seq=canary)
     late = [e for e in g.qmp.events[ev_mark:]
             if e["event"].startswith("PVRECOVER") and e["data"].get("seq") != canary]
     pvr.check(not late, "reported after the machine reset: %r" % late)
-    hold(g, False)
+    hold_notices(g, False)
     g.wait_ack(canary, timeout=60, status="recovered")
     pvr.wait_trace(g, "pvrecover_notice_answered", 30, boot, seq=canary)
     taken = [int(e.fields["seq"]) for e in

@@ -15,11 +15,11 @@ notices in the used ring, as a slow guest would.
    cannot know it was about this function."""
 
 import pvr
-from _common import plug_nvme, read_digest, recovery_device, unplug, write_pattern
+from _common import (hold_notices, plug_nvme, read_digest, recovery_device, unplug,
+                     write_pattern)
 
 NAME = "single/replug-sent-notice"
 BDF = "0000:01:00.0"
-HOLD = "/sys/module/pvrecover/parameters/test_hold_notices"
 
 
 def recovered(g, device, what):
@@ -32,7 +32,7 @@ def recovered(g, device, what):
 
 def held(g, device):
     """A notice about `device` written while the guest holds notices."""
-    g.run("echo 1 > %s" % HOLD)
+    hold_notices(g, True)
     mark = g.mark()
     seq = g.notify(device, "state-lost")
     g.wait_console(r"pvrecover: holding notices", 30, mark)
@@ -46,7 +46,7 @@ def stale(g, seq, what):
     no callback."""
     base = g.pvr_sysfs()
     mark = g.mark()
-    g.run("echo 0 > %s" % HOLD)
+    hold_notices(g, False)
     a = pvr.wait_trace(g, "pvrecover_notice_answered", 30, mark, seq=seq)
     pvr.check((a["bdf"], a["status"]) == (BDF, "unknown-device"),
               "%s: %r" % (what, a))
