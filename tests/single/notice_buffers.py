@@ -91,6 +91,8 @@ def buffers(g):
     g.run("echo 0 > %stest_dispatch_delay_ms" % PARAMS)
     for i in range(BUFFERS):
         g.wait_ack(RAW + i, timeout=60, status="unknown-device")
+    # Its trace line too, before the next part reads the trace.
+    pvr.wait_trace(g, "pvrecover_notice_answered", 30, mark, seq=first)
 
 
 def one_at_a_time(g):
