@@ -105,6 +105,9 @@ def anchor_sections(native, vhost, user):
         "Where a pvrecover recovery goes (vhost-recover.ko)", ["part", "ms", "of total"], rows,
         ["All on the host's clock, each guest's kernel clock mapped onto it (tests/bench/"
          "timeline.py).  Parts overlap: reset_prepare runs during the host's recovery.",
+         "L2's trace events and kprobes go to a tracefs buffer of their own, read after each "
+         "round: streamed to its serial console, as the tests have them, each line costs "
+         "L2's one vCPU and L1's QEMU tens of ms while the driver re-initialises the device.",
          "Paravirtual overhead = total minus the union of the host's recovery and the "
          "driver's own callbacks: %.1f%% of the total (goal %s)."
          % (share * 100, goal("overhead share", share))]))
