@@ -104,7 +104,7 @@ static unsigned long vrec_first_watch(void)
 {
 	unsigned int ms = xchg(&test_watch_delay_ms, 0);
 
-	return msecs_to_jiffies(ms ?: VREC_WATCH_MS);
+	return ms ? msecs_to_jiffies(ms) : VREC_WATCH_JIFFIES;
 }
 
 static void vrec_error_work(struct work_struct *work)
@@ -236,9 +236,9 @@ static void vrec_watch_work(struct work_struct *work)
 					  "did not finish", ms);
 		}
 		queue_delayed_work(system_wq, &fn->watch,
-				   msecs_to_jiffies(fn->overdue ?
-						    VREC_OVERDUE_MS :
-						    VREC_WATCH_MS));
+				   fn->overdue ?
+				   msecs_to_jiffies(VREC_OVERDUE_MS) :
+				   VREC_WATCH_JIFFIES);
 		goto out;
 	}
 	device_unlock(&fn->pdev->dev);

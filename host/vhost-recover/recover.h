@@ -31,8 +31,13 @@
 /* Buffers a virtqueue handler takes per run before it yields. */
 #define VREC_PKT_WEIGHT		64
 #define VREC_BYTE_WEIGHT	(VREC_PKT_WEIGHT * 32)
-/* How often the host's own recovery of a function is checked. */
-#define VREC_WATCH_MS		10
+/*
+ * How often the host's own recovery of a function is checked, in jiffies:
+ * every tick (4 ms at HZ=250), since the PCI core tells no one when it
+ * is done and reset-done waits for the check that sees it.  Only while a
+ * recovery runs, at most recovery_timeout_ms.
+ */
+#define VREC_WATCH_JIFFIES	1
 /* ... and, once it took longer than recovery_timeout_ms, how often. */
 #define VREC_OVERDUE_MS		1000
 /* How often outstanding notices are checked for the ack timeout. */
