@@ -158,6 +158,9 @@ def pv_round(n):
         _, ack = n.qmp2.wait_event("PVRECOVER_ACK", 60, ev, device="hostdev0", notice=notice)
         pvr.check(ack["data"]["status"] == status, "%s answered %r" % (notice, ack["data"]))
     n.l0.wait_console(RECOVERY_DONE, 30, l0m)
+    # The read that waited has ended (a stall line) before the read-out
+    # of the trace, which takes L2's vCPU for a second, can delay it.
+    n.l2.wait_console(r"pvr-stall: io_reader read", 30, l2m)
     # The guest traced its answer before it sent it; L1's trace lines
     # come a moment after the answers they describe.
     read_traces(n.l2)
