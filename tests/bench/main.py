@@ -117,7 +117,9 @@ def anchor_sections(native, vhost, user):
          "L2's one vCPU and L1's QEMU tens of ms while the driver re-initialises the device.",
          "Paravirtual overhead = total minus the union of the host's recovery and the "
          "driver's own callbacks: %.1f%% of the total (goal %s).  Counting L2's config "
-         "restore as L2's own work, as its own reset has it too (see the limit): %.1f%%."
+         "restore as L2's own work (natively nvme restores config space in its own "
+         "slot_reset callback; around L2's own reset the PCI core does it, see the limit): "
+         "%.1f%%."
          % (share * 100, goal("overhead share", share), beyond * 100)]))
 
     # vhost against the userspace device, step by step.
