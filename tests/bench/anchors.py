@@ -16,8 +16,9 @@ first read that completes after it, on the host's clock (timeline.py).
   scheme can do better on this rig.
 The reader (tests/progs/io_reader.c) reads one 4 KiB block at a time with
 O_DIRECT and logs each read that completed 100 ms or more after the one
-before it to the kernel log; the longest such read after the error is the
-one that waited for recovery.
+before it to the kernel log; the first such read to end after the host's
+link reset is the one that waited for the recovery.  Not the longest: a
+read after it can stall as long behind the trace's read-out.
 """
 
 import re
@@ -66,18 +67,18 @@ def stop_reader(con):
 def first_read(r, con, mark, after, before=None, prog="io_reader"):
     """(round time at which it ended, seconds it waited, whether a read
     failed first) of the read (or write) of `prog` that waited for the
-    recovery: the longest stalled one logged from `mark` on that ended
-    after round time `after` (the host's link reset) and, if given, by
-    `before` (the end of the recovery and a margin); if that one failed,
-    the first that succeeded after it, waiting from the failed one's
-    start.  None if there is none yet."""
+    recovery: the first stalled one logged from `mark` on that ended
+    after round time `after` (the host's link reset: the one in flight
+    then) and, if given, by `before` (the end of the recovery and a
+    margin); if that one failed, the first that succeeded after it,
+    waiting from the failed one's start.  None if there is none yet."""
     k = r.on(con, mark)
     lines = sorted((k(end), took, failed) for end, took, failed
                    in timeline.stalls(con, mark, prog) if after < k(end))
     found = [x for x in lines if before is None or x[0] <= before]
     if not found:
         return None
-    end, took, failed = max(found, key=lambda x: x[1])
+    end, took, failed = found[0]
     if not failed:
         return end, took, False
     start, failed_end = end - took, end

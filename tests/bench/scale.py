@@ -129,8 +129,8 @@ def _acks(n, notice, functions, start, t0, status):
 
 def _settle(n, functions, seqs, l2_mark):
     """Between rounds: L2's trace lines of the round are read out of its
-    buffer (anchors.BUFFER), every
-    controller of L2 is live again and every disk reads.  The nvme
+    buffer (anchors.BUFFER), every controller of L2 is live again and
+    every disk reads.  The nvme
     driver's own work after reset_done (its namespace scan) outlives the
     answer; an error that lands in it slows the next recovery by seconds
     (the scan is interrupted, "Identify namespace failed (-4)") and is no
