@@ -53,6 +53,9 @@ TRACING = "/sys/kernel/tracing"
 # one vCPU, the one re-initialising the device, and on L1's, which serve
 # its config and MMIO exits.  A user's guest streams nothing.
 BUFFER = TRACING + "/instances/pvrb"
+# The split's rows main.py reads back.
+OVERHEAD = "paravirtual overhead"
+OVERHEAD_BEYOND_RESTORE = "paravirtual overhead beyond L2's config restore"
 
 
 def start_reader(con, dev=DEV):
@@ -258,12 +261,12 @@ def pv_round(n):
     # what reset_prepare requeued before reset_done returns).
     split["reset_done's end to first read"] = r.total - cbs[1][1]
     covered = union([(0.0, r.host_done)] + cbs, r.total)
-    split["paravirtual overhead"] = r.total - covered
+    split[OVERHEAD] = r.total - covered
     if rd_got is not None:
         # The config restore is work L2's own reset does as well (the
         # limit rounds time it): counted as L2's, what is left over.
         covered = union([(0.0, r.host_done), (free, cbs[1][0])] + cbs, r.total)
-        split["paravirtual overhead beyond L2's config restore"] = r.total - covered
+        split[OVERHEAD_BEYOND_RESTORE] = r.total - covered
     return r
 
 
@@ -338,6 +341,14 @@ def arm_kprobes(con):
             "echo 1 > %s/events/pvrb/enable" % (TRACING, TRACING, TRACING, BUFFER))
 
 
+def link_reset(n, k1, l0m):
+    """Round time (L1's kernel time mapped by `k1`) of L1's link reset
+    after console offset `l0m`; of its AER line if it printed none."""
+    lines = (timeline.log_lines(n.l0, l0m, LINK_RESET)
+             or timeline.log_lines(n.l0, l0m, nested.AER_FATAL_LINE))
+    return k1(lines[0][0])
+
+
 def silent_round(n):
     """pvrecover.ko is not loaded: L2's nvme finds out by its timeout."""
     l0m, l2m = n.l0.mark(), n.l2.mark()
@@ -346,9 +357,8 @@ def silent_round(n):
     n.l0.wait_console(RECOVERY_DONE, 60, l0m)
     r = Round(t0)
     k1 = r.on(n.l0, l0m)
-    aer = k1(timeline.log_lines(n.l0, l0m, nested.AER_FATAL_LINE)[0][0])
-    link = [k1(t) for t, _ in timeline.log_lines(n.l0, l0m, LINK_RESET)[:1]] or [aer]
-    fr = await_read(r, n.l2, l2m, link[0], timeout=SILENT_TIMEOUT)
+    link = link_reset(n, k1, l0m)
+    fr = await_read(r, n.l2, l2m, link, timeout=SILENT_TIMEOUT)
     r.failed = fr[2]
     r.total = fr[0]
     return r
@@ -373,14 +383,13 @@ def load_round(n, con, kcon, name, i, native=False):
         pvr.check(ack["data"]["status"] == "recovered", "load: %r" % ack["data"])
     r = Round(t0)
     k1 = r.on(n.l0, l0m)
-    aer = k1(timeline.log_lines(n.l0, l0m, nested.AER_FATAL_LINE)[0][0])
-    link = [k1(t) for t, _ in timeline.log_lines(n.l0, l0m, LINK_RESET)[:1]] or [aer]
+    link = link_reset(n, k1, l0m)
 
     def first_write():
         # The first write that completes once L1 has reset the link.
         k = r.on(kcon, mark)
         ends = [k(end) for end, _, _ in timeline.stalls(kcon, mark, "io_writer")
-                if k(end) > link[0]]
+                if k(end) > link]
         return min(ends) if ends else None
     first = kcon.wait_for(first_write, 60, "%s: a write after the recovery" % name)
     longest = w.finish(n.log) / 1e3

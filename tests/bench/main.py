@@ -104,10 +104,9 @@ def anchor_sections(native, vhost, user):
     for k in keys:
         vals = [r.split[k] for r in vhost["rounds"] if k in r.split]
         rows.append([k, spread(vals), "%.0f%%" % (100 * med(vals) / total)])
-    share = med([r.split["paravirtual overhead"] / r.split["total"] for r in vhost["rounds"]])
-    beyond = med([r.split["paravirtual overhead beyond L2's config restore"] / r.split["total"]
-                  for r in vhost["rounds"]
-                  if "paravirtual overhead beyond L2's config restore" in r.split])
+    share = med([r.split[anchors.OVERHEAD] / r.split["total"] for r in vhost["rounds"]])
+    beyond = med([r.split[anchors.OVERHEAD_BEYOND_RESTORE] / r.split["total"]
+                  for r in vhost["rounds"] if anchors.OVERHEAD_BEYOND_RESTORE in r.split])
     out.append(section(
         "Where a pvrecover recovery goes (vhost-recover.ko)", ["part", "ms", "of total"], rows,
         ["All on the host's clock, each guest's kernel clock mapped onto it (tests/bench/"
